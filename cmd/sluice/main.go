@@ -1,0 +1,167 @@
+// Command sluice runs the Sluice streaming SQL engine.
+//
+//	sluice [serve] [flags]   run the server (the default)
+//	sluice version           print the version
+//
+// Run `sluice serve --help` for the flags.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/sluicedb/sluice/connectors/all"
+	"github.com/sluicedb/sluice/engine"
+	"github.com/sluicedb/sluice/pgwire"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "0.1.0-dev"
+
+const usage = `Sluice is a streaming SQL engine: continuous queries over streams, served
+over the PostgreSQL wire protocol.
+
+Usage:
+  sluice [serve] [flags]   run the server (the default command)
+  sluice version           print the version
+  sluice help              show this help
+
+Connect with: psql -h 127.0.0.1 -p 7432 -U sluice -d sluice
+Run 'sluice serve --help' for the server's flags.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	cmd := "serve"
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(args, stdout, stderr)
+	case "version":
+		fmt.Fprintf(stdout, "sluice %s\n", version)
+		return 0
+	case "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "sluice: unknown command %q\n\n%s", cmd, usage)
+	return 2
+}
+
+type serveConfig struct {
+	pgListen        string
+	httpListen      string
+	dataDir         string
+	barrierInterval time.Duration
+	logLevel        string
+}
+
+func serve(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("sluice serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg serveConfig
+	fs.StringVar(&cfg.pgListen, "pg-listen", "127.0.0.1:7432", "address for PostgreSQL clients (psql, drivers, BI tools)")
+	fs.StringVar(&cfg.httpListen, "http-listen", "127.0.0.1:7480", "address for HTTP: /healthz")
+	fs.StringVar(&cfg.dataDir, "data-dir", "./sluice-data", "directory for Sluice's data (created if missing)")
+	fs.DurationVar(&cfg.barrierInterval, "barrier-interval", 10*time.Millisecond, "how often an epoch closes: the freshness of reads")
+	fs.StringVar(&cfg.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: sluice serve [flags]\n\nRuns Sluice. Listens on 127.0.0.1 only unless told otherwise.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "sluice serve: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.logLevel)); err != nil {
+		fmt.Fprintf(stderr, "sluice serve: --log-level: %v\n", err)
+		return 2
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := runServer(ctx, cfg, logger, stdout); err != nil {
+		logger.Error("sluice stopped", "err", err)
+		return 1
+	}
+	return 0
+}
+
+func runServer(ctx context.Context, cfg serveConfig, logger *slog.Logger, stdout io.Writer) error {
+	if err := os.MkdirAll(cfg.dataDir, 0o755); err != nil {
+		return fmt.Errorf("create data directory %s: %w (choose another with --data-dir)", cfg.dataDir, err)
+	}
+	pgLn, err := net.Listen("tcp", cfg.pgListen)
+	if err != nil {
+		return fmt.Errorf("listen for PostgreSQL clients on %s: %w (is another server running? choose another address with --pg-listen)", cfg.pgListen, err)
+	}
+	httpLn, err := net.Listen("tcp", cfg.httpListen)
+	if err != nil {
+		pgLn.Close()
+		return fmt.Errorf("listen for HTTP on %s: %w (choose another address with --http-listen)", cfg.httpListen, err)
+	}
+
+	eng := engine.New(ctx, engine.Options{
+		Connectors:      all.Registry(),
+		BarrierInterval: cfg.barrierInterval,
+		Logger:          logger,
+		Version:         version,
+	})
+	defer eng.Close()
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintln(w, "ok")
+	})
+	httpSrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := httpSrv.Serve(httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("http server", "err", err)
+		}
+	}()
+	defer func() {
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = httpSrv.Shutdown(shutdown)
+	}()
+
+	fmt.Fprintf(stdout, "Sluice %s is ready.\n  PostgreSQL: psql -h %s -p %s -U sluice -d sluice\n  HTTP:       http://%s/healthz\n  Data:       %s\nPress Ctrl-C to stop.\n",
+		version, host(pgLn.Addr()), port(pgLn.Addr()), httpLn.Addr(), cfg.dataDir)
+	srv := pgwire.NewServer(eng, pgwire.Options{Logger: logger})
+	err = srv.Serve(ctx, pgLn)
+	logger.Info("shutting down")
+	return err
+}
+
+func host(a net.Addr) string {
+	h, _, _ := net.SplitHostPort(a.String())
+	return h
+}
+
+func port(a net.Addr) string {
+	_, p, _ := net.SplitHostPort(a.String())
+	return p
+}

@@ -1,0 +1,20 @@
+// Package all lists the connectors built into Sluice. The list is explicit:
+// adding a connector means adding it here, and tests build their own
+// registries.
+package all
+
+import (
+	"github.com/sluicedb/sluice/connectors"
+	"github.com/sluicedb/sluice/connectors/datagen"
+	"github.com/sluicedb/sluice/connectors/file"
+	"github.com/sluicedb/sluice/connectors/nexmark"
+)
+
+// Registry returns a registry of every built-in connector.
+func Registry() *connectors.Registry {
+	return connectors.NewRegistry(
+		datagen.Connector(),
+		file.Connector(),
+		nexmark.Connector(),
+	)
+}

@@ -1,0 +1,170 @@
+package engine
+
+import (
+	"strings"
+
+	"github.com/sluicedb/sluice/catalog"
+	"github.com/sluicedb/sluice/executor"
+	"github.com/sluicedb/sluice/parser"
+	"github.com/sluicedb/sluice/pgerror"
+	"github.com/sluicedb/sluice/plan"
+	"github.com/sluicedb/sluice/types"
+)
+
+func (e *Engine) show(s *parser.Show) (*result, error) {
+	switch s.Object {
+	case "SOURCES":
+		return e.showSources(), nil
+	case "TABLES":
+		return e.showNames(catalog.Table), nil
+	case "MATERIALIZED VIEWS", "VIEWS":
+		return e.showViews(), nil
+	case "SOURCE ERRORS":
+		return e.showSourceErrors(s.Name)
+	}
+	return nil, pgerror.New(pgerror.FeatureNotSupported, "SHOW %s is not supported yet", s.Object)
+}
+
+func (e *Engine) showSources() *result {
+	cols := types.Schema{
+		{Name: "name", Type: types.Text}, {Name: "connector", Type: types.Text},
+		{Name: "rows", Type: types.Int8}, {Name: "bytes", Type: types.Int8},
+		{Name: "late_rows", Type: types.Int8}, {Name: "error_rows", Type: types.Int8},
+		{Name: "watermark", Type: types.Timestamp}, {Name: "status", Type: types.Text},
+		{Name: "last_error", Type: types.Text},
+	}
+	var rows [][]types.Datum
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	for _, o := range e.cat.List(catalog.Source) {
+		rt := e.sources[o.Name]
+		if rt == nil {
+			continue
+		}
+		st := rt.stats
+		var wm types.Datum
+		if w := st.Watermark.Load(); w != executor.NoWatermark {
+			wm = w
+		}
+		status, lastErr := st.Status()
+		var le types.Datum
+		if lastErr != "" {
+			le = lastErr
+		}
+		rows = append(rows, []types.Datum{o.Name, o.Connector, st.Rows.Load(), st.Bytes.Load(),
+			st.LateRows.Load(), st.ErrorRows.Load(), wm, status, le})
+	}
+	return rowsResult(cols, rows)
+}
+
+func (e *Engine) showSourceErrors(name *parser.ObjectName) (*result, error) {
+	cols := types.Schema{{Name: "source", Type: types.Text}, {Name: "error", Type: types.Text}}
+	var rows [][]types.Datum
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	for _, o := range e.cat.List(catalog.Source) {
+		if name != nil && name.Name != o.Name {
+			continue
+		}
+		if rt := e.sources[o.Name]; rt != nil {
+			for _, msg := range rt.stats.Errors() {
+				rows = append(rows, []types.Datum{o.Name, msg})
+			}
+		}
+	}
+	if name != nil {
+		if _, ok := e.sources[name.Name]; !ok {
+			return nil, pgerror.New(pgerror.UndefinedTable, "source %q does not exist", name.Name)
+		}
+	}
+	return rowsResult(cols, rows), nil
+}
+
+func (e *Engine) showNames(kind catalog.Kind) *result {
+	var rows [][]types.Datum
+	for _, o := range e.cat.List(kind) {
+		rows = append(rows, []types.Datum{o.Name})
+	}
+	return rowsResult(types.Schema{{Name: "name", Type: types.Text}}, rows)
+}
+
+func (e *Engine) showViews() *result {
+	cols := types.Schema{{Name: "name", Type: types.Text}, {Name: "rows", Type: types.Int8},
+		{Name: "error_chunks", Type: types.Int8}, {Name: "last_error", Type: types.Text}}
+	var rows [][]types.Datum
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	for _, o := range e.cat.List(catalog.MaterializedView) {
+		rt := e.views[o.Name]
+		if rt == nil {
+			continue
+		}
+		n, last := rt.flow.Errors()
+		var le types.Datum
+		if last != "" {
+			le = last
+		}
+		rows = append(rows, []types.Datum{o.Name, rt.store.Len(), n, le})
+	}
+	return rowsResult(cols, rows)
+}
+
+func (e *Engine) describe(name parser.ObjectName) (*result, error) {
+	o, ok := e.cat.Get(name.Name)
+	if !ok {
+		return nil, pgerror.New(pgerror.UndefinedTable, "relation %q does not exist", name.Name)
+	}
+	cols := types.Schema{{Name: "name", Type: types.Text}, {Name: "type", Type: types.Text},
+		{Name: "is_nullable", Type: types.Bool}, {Name: "description", Type: types.Text}}
+	var rows [][]types.Datum
+	pk := map[int]bool{}
+	for _, i := range o.PrimaryKey {
+		pk[i] = true
+	}
+	for i, c := range o.Schema {
+		var desc types.Datum
+		var notes []string
+		if pk[i] {
+			notes = append(notes, "primary key")
+		}
+		if o.Watermark != nil && o.Watermark.Column == i {
+			notes = append(notes, "watermark: "+o.Watermark.Expr)
+		}
+		if len(notes) > 0 {
+			desc = strings.Join(notes, "; ")
+		}
+		rows = append(rows, []types.Datum{c.Name, c.Type.String(), !c.NotNull, desc})
+	}
+	return rowsResult(cols, rows), nil
+}
+
+func (e *Engine) explain(x *parser.Explain) (*result, error) {
+	var p plan.Node
+	switch st := x.Statement.(type) {
+	case *parser.CreateMaterializedView:
+		v, err := e.planner.PlanView(st.Query.GetSelectStmt(), st.EmitOnWindowClose)
+		if err != nil {
+			return nil, err
+		}
+		p = v.Plan
+	case *parser.PGStatement:
+		sel := st.Node.GetSelectStmt()
+		if sel == nil {
+			return nil, pgerror.New(pgerror.FeatureNotSupported, "EXPLAIN supports SELECT and CREATE MATERIALIZED VIEW")
+		}
+		q, err := e.planner.PlanSelect(sel, nil)
+		if err != nil {
+			return nil, err
+		}
+		p = q.Plan
+	default:
+		return nil, pgerror.New(pgerror.FeatureNotSupported, "EXPLAIN supports SELECT and CREATE MATERIALIZED VIEW")
+	}
+	var rows [][]types.Datum
+	for _, line := range strings.Split(strings.TrimRight(plan.Format(p), "\n"), "\n") {
+		rows = append(rows, []types.Datum{line})
+	}
+	r := rowsResult(types.Schema{{Name: "QUERY PLAN", Type: types.Text}}, rows)
+	r.tag = "EXPLAIN"
+	return r, nil
+}

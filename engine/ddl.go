@@ -1,0 +1,365 @@
+package engine
+
+import (
+	"context"
+	"strings"
+
+	"github.com/sluicedb/sluice/catalog"
+	"github.com/sluicedb/sluice/connectors"
+	"github.com/sluicedb/sluice/executor"
+	"github.com/sluicedb/sluice/expr"
+	"github.com/sluicedb/sluice/parser"
+	"github.com/sluicedb/sluice/pgerror"
+	"github.com/sluicedb/sluice/plan"
+	"github.com/sluicedb/sluice/planner"
+)
+
+func (e *Engine) exists(name string, ifNotExists bool) (bool, error) {
+	if _, ok := e.cat.Get(name); ok {
+		if ifNotExists {
+			return true, nil
+		}
+		return true, pgerror.New(pgerror.DuplicateTable, "relation %q already exists", name)
+	}
+	return false, nil
+}
+
+func checkSchemaName(n parser.ObjectName) error {
+	if n.Schema != "" && n.Schema != "public" {
+		return pgerror.New(pgerror.InvalidSchemaName, "schema %q does not exist", n.Schema)
+	}
+	return nil
+}
+
+func (e *Engine) createSource(ctx context.Context, s *parser.CreateSource) error {
+	e.ddl.Lock()
+	defer e.ddl.Unlock()
+	if err := checkSchemaName(s.Name); err != nil {
+		return err
+	}
+	if found, err := e.exists(s.Name.Name, s.IfNotExists); found || err != nil {
+		return err
+	}
+	schema, pk, err := planner.Columns(s.Columns, nil)
+	if err != nil {
+		return err
+	}
+	if len(pk) > 0 {
+		return pgerror.New(pgerror.FeatureNotSupported, "a source is append-only and has no primary key; use CREATE TABLE for keyed data")
+	}
+	if len(s.Includes) > 0 {
+		return pgerror.New(pgerror.FeatureNotSupported, "INCLUDE is not supported by this connector yet")
+	}
+	obj := &catalog.Object{Kind: catalog.Source, Name: s.Name.Name, Schema: schema, SQL: s.Text()}
+	rt := &sourceRuntime{obj: obj, stats: executor.NewSourceStats()}
+	if len(s.Watermarks) > 1 {
+		return pgerror.New(pgerror.FeatureNotSupported, "only one WATERMARK per source is supported")
+	}
+	if len(s.Watermarks) == 1 {
+		wm, bound, err := planner.Watermark(schema, s.Watermarks[0])
+		if err != nil {
+			return err
+		}
+		obj.Watermark, rt.wmExpr = wm, bound
+	}
+	opts := map[string]string{}
+	for _, o := range s.Options {
+		opts[strings.ToLower(o.Key)] = o.Value
+	}
+	name, ok := opts["connector"]
+	if !ok {
+		return pgerror.New(pgerror.InvalidParameterValue, "CREATE SOURCE needs WITH (connector = '...')").
+			WithHint("Known connectors: %s.", e.connectorNames())
+	}
+	delete(opts, "connector")
+	conn, ok := e.opts.Connectors.Lookup(name)
+	if !ok {
+		return pgerror.New(pgerror.InvalidParameterValue, "unknown connector %q", name).
+			WithHint("Known connectors: %s.", e.connectorNames())
+	}
+	validated, err := conn.Validate(opts)
+	if err != nil {
+		return err
+	}
+	cfg := connectors.SourceConfig{Name: obj.Name, Schema: schema, Options: validated, Alloc: e.alloc}
+	if s.Format != nil {
+		if conn.Encodes == nil {
+			return pgerror.New(pgerror.InvalidParameterValue, "connector %q produces typed rows and takes no FORMAT clause", name)
+		}
+		if !contains(conn.Encodes, s.Format.Encode) {
+			return pgerror.New(pgerror.InvalidParameterValue, "connector %q does not support ENCODE %s; it supports %s", name, s.Format.Encode, strings.Join(conn.Encodes, ", "))
+		}
+		fo := map[string]string{}
+		for _, o := range s.Format.Options {
+			fo[strings.ToLower(o.Key)] = o.Value
+		}
+		cfg.Format = connectors.Format{Format: s.Format.Format, Encode: s.Format.Encode, Options: fo}
+		obj.Format = s.Format.Format + " " + s.Format.Encode
+	} else if conn.Encodes != nil {
+		return pgerror.New(pgerror.InvalidParameterValue, "connector %q needs a FORMAT clause, e.g. FORMAT PLAIN ENCODE %s", name, conn.Encodes[0])
+	}
+	src, err := conn.NewSource(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	rt.source = src
+	obj.Connector, obj.Options = name, validated
+	if err := e.cat.Add(obj); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	e.sources[obj.Name] = rt
+	e.mu.Unlock()
+	return nil
+}
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if strings.EqualFold(x, v) {
+			return true
+		}
+	}
+	return false
+}
+
+func (e *Engine) connectorNames() string {
+	var names []string
+	for _, c := range e.opts.Connectors.All() {
+		names = append(names, c.Name)
+	}
+	return strings.Join(names, ", ")
+}
+
+func (e *Engine) createTable(ctx context.Context, s *parser.CreateTable) error {
+	e.ddl.Lock()
+	defer e.ddl.Unlock()
+	if err := checkSchemaName(s.Name); err != nil {
+		return err
+	}
+	if found, err := e.exists(s.Name.Name, s.IfNotExists); found || err != nil {
+		return err
+	}
+	if len(s.Options) > 0 || s.Format != nil {
+		return pgerror.New(pgerror.FeatureNotSupported, "tables fed by a connector are not supported yet; use CREATE SOURCE")
+	}
+	schema, pk, err := planner.Columns(s.Columns, s.PrimaryKey)
+	if err != nil {
+		return err
+	}
+	if s.AppendOnly && len(pk) > 0 {
+		return pgerror.New(pgerror.InvalidObjectDefinition, "an APPEND ONLY table cannot have a primary key")
+	}
+	obj := &catalog.Object{Kind: catalog.Table, Name: s.Name.Name, Schema: schema, SQL: s.Text(), PrimaryKey: pk, AppendOnly: s.AppendOnly}
+	rt := &tableRuntime{obj: obj, stats: executor.NewSourceStats()}
+	if len(s.Watermarks) > 0 {
+		if !s.AppendOnly {
+			return pgerror.New(pgerror.InvalidObjectDefinition, "a WATERMARK needs an APPEND ONLY table")
+		}
+		wm, bound, err := planner.Watermark(schema, s.Watermarks[0])
+		if err != nil {
+			return err
+		}
+		obj.Watermark, rt.wmExpr = wm, bound
+	}
+	if err := e.cat.Add(obj); err != nil {
+		return err
+	}
+	store := executor.NewTableStore(obj.Name, schema, pk)
+	rt.store = store
+	e.mu.Lock()
+	e.tables[obj.Name] = rt
+	e.mu.Unlock()
+	return e.coord.Change(func() error {
+		e.coord.AddRoot(store, store.InjectBarrier)
+		return nil
+	})
+}
+
+func (e *Engine) createView(ctx context.Context, s *parser.CreateMaterializedView) error {
+	e.ddl.Lock()
+	defer e.ddl.Unlock()
+	if err := checkSchemaName(s.Name); err != nil {
+		return err
+	}
+	if found, err := e.exists(s.Name.Name, s.IfNotExists); found || err != nil {
+		return err
+	}
+	v, err := e.planner.PlanView(s.Query.GetSelectStmt(), s.EmitOnWindowClose)
+	if err != nil {
+		return err
+	}
+	obj := &catalog.Object{Kind: catalog.MaterializedView, Name: s.Name.Name, Schema: v.Schema, SQL: s.Text(),
+		DependsOn: v.DependsOn, Query: s.QueryText, EmitOnWindowClose: s.EmitOnWindowClose}
+	rt, err := e.startView(obj, v.Plan)
+	if err != nil {
+		return err
+	}
+	if err := e.cat.Add(obj); err != nil {
+		e.stopView(rt)
+		return err
+	}
+	e.mu.Lock()
+	e.views[obj.Name] = rt
+	e.mu.Unlock()
+	// Like RisingWave, CREATE MATERIALIZED VIEW returns once the view holds
+	// the rows that existed when it was created.
+	return e.coord.Flush(ctx)
+}
+
+// startView builds a view's dataflow and attaches it to its input between
+// two epochs.
+func (e *Engine) startView(obj *catalog.Object, p plan.Node) (*viewRuntime, error) {
+	ectx := &expr.EvalContext{Alloc: e.alloc, Lenient: true}
+	scan, ops, err := executor.StreamOps(p, ectx)
+	if err != nil {
+		return nil, err
+	}
+	store := executor.NewStore(obj.Schema)
+	mat := executor.NewMaterialize(store, e.alloc)
+	ops = append(ops, mat)
+	ctx, cancel := context.WithCancel(e.ctx)
+	rt := &viewRuntime{obj: obj, mat: mat, store: store, cancel: cancel}
+
+	e.mu.RLock()
+	src := e.sources[scan.Relation]
+	table := e.tables[scan.Relation]
+	upstream := e.views[scan.Relation]
+	e.mu.RUnlock()
+
+	var filter *executor.WatermarkFilter
+	var splits []connectors.Split
+	switch {
+	case src != nil:
+		if splits, err = src.source.Splits(ctx); err != nil {
+			cancel()
+			return nil, pgerror.New(pgerror.ConnectionException, "source %q: list splits: %v", src.obj.Name, err)
+		}
+		filter, err = watermarkFilter(src.obj, src.wmExpr, max(len(splits), 1), ectx, src.stats)
+	case table != nil && table.wmExpr != nil:
+		filter, err = watermarkFilter(table.obj, table.wmExpr, 1, ectx, table.stats)
+	}
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	rt.flow = executor.NewDataflow(obj.Name, filter, ops, e.coord.Ack, e.logger)
+	rt.finished.Add(1)
+	go func() {
+		defer rt.finished.Done()
+		rt.flow.Run(ctx)
+	}()
+	err = e.coord.Change(func() error {
+		switch {
+		case src != nil:
+			e.coord.AddRoot(rt.flow, func(ctx context.Context, b executor.Barrier) error {
+				return rt.flow.Send(ctx, executor.Message{Kind: executor.MsgBarrier, Barrier: b})
+			})
+			for i, sp := range splits {
+				rt.finished.Add(1)
+				go func() {
+					defer rt.finished.Done()
+					e.readSplit(ctx, src, sp, i, rt.flow)
+				}()
+			}
+			rt.detach = func() { e.coord.RemoveRoot(rt.flow) }
+		case table != nil:
+			if err := table.store.Subscribe(ctx, rt.flow); err != nil {
+				return err
+			}
+			rt.detach = func() { table.store.Unsubscribe(rt.flow) }
+		case upstream != nil:
+			if err := upstream.mat.Subscribe(ctx, rt.flow); err != nil {
+				return err
+			}
+			rt.detach = func() { upstream.mat.Unsubscribe(rt.flow) }
+		default:
+			return pgerror.New(pgerror.UndefinedTable, "relation %q does not exist", scan.Relation)
+		}
+		e.coord.AddMember(rt.flow, store)
+		return nil
+	})
+	if err != nil {
+		cancel()
+		rt.finished.Wait()
+		return nil, err
+	}
+	return rt, nil
+}
+
+// watermarkFilter builds the first operator of a dataflow over a source or
+// an append-only table: late rows out, watermarks in.
+func watermarkFilter(obj *catalog.Object, wmExpr expr.Expr, splits int, ectx *expr.EvalContext, stats *executor.SourceStats) (*executor.WatermarkFilter, error) {
+	if wmExpr == nil {
+		return executor.NewWatermarkFilter(-1, nil, splits, ectx, stats), nil
+	}
+	prog, err := expr.Compile(wmExpr)
+	if err != nil {
+		return nil, err
+	}
+	return executor.NewWatermarkFilter(obj.Watermark.Column, prog, splits, ectx, stats), nil
+}
+
+// stopView detaches and stops a view's dataflow and readers.
+func (e *Engine) stopView(rt *viewRuntime) {
+	_ = e.coord.Change(func() error {
+		if rt.detach != nil {
+			rt.detach()
+		}
+		e.coord.RemoveMember(rt.flow)
+		return nil
+	})
+	rt.cancel()
+	rt.finished.Wait()
+}
+
+func (e *Engine) drop(ctx context.Context, d *parser.Drop) error {
+	e.ddl.Lock()
+	defer e.ddl.Unlock()
+	var kind catalog.Kind
+	switch d.Kind {
+	case "SOURCE":
+		kind = catalog.Source
+	case "TABLE":
+		kind = catalog.Table
+	case "MATERIALIZED VIEW":
+		kind = catalog.MaterializedView
+	default:
+		return pgerror.New(pgerror.FeatureNotSupported, "DROP %s is not supported", d.Kind)
+	}
+	for _, n := range d.Names {
+		if err := checkSchemaName(n); err != nil {
+			return err
+		}
+		if _, ok := e.cat.Get(n.Name); !ok && d.IfExists {
+			continue
+		}
+		dropped, err := e.cat.Drop(n.Name, kind, d.Cascade)
+		if err != nil {
+			return err
+		}
+		for _, o := range dropped {
+			e.release(o)
+		}
+	}
+	return nil
+}
+
+// release stops what runs for a dropped object.
+func (e *Engine) release(o *catalog.Object) {
+	e.mu.Lock()
+	view := e.views[o.Name]
+	table := e.tables[o.Name]
+	delete(e.views, o.Name)
+	delete(e.tables, o.Name)
+	delete(e.sources, o.Name)
+	e.mu.Unlock()
+	if view != nil {
+		e.stopView(view)
+	}
+	if table != nil {
+		_ = e.coord.Change(func() error {
+			e.coord.RemoveRoot(table.store)
+			return nil
+		})
+	}
+}

@@ -1,0 +1,198 @@
+// Package engine is a running Sluice instance: the catalog, the planner, the
+// dataflows of materialized views, the stores of tables and views, and the
+// coordinator that closes epochs. It executes statements for sessions and
+// implements pgwire.Handler, so the wire server can hand it any client.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sluicedb/sluice/catalog"
+	"github.com/sluicedb/sluice/connectors"
+	"github.com/sluicedb/sluice/executor"
+	"github.com/sluicedb/sluice/expr"
+	"github.com/sluicedb/sluice/planner"
+)
+
+// Options configure an Engine.
+type Options struct {
+	// Connectors lists the connectors CREATE SOURCE can use.
+	Connectors *connectors.Registry
+	// BarrierInterval is how often an epoch closes (freshness of reads).
+	BarrierInterval time.Duration
+	Logger          *slog.Logger
+	// Version is Sluice's version, reported by version().
+	Version string
+}
+
+// Engine is one Sluice instance.
+type Engine struct {
+	opts    Options
+	logger  *slog.Logger
+	alloc   memory.Allocator
+	cat     *catalog.Catalog
+	planner *planner.Planner
+	coord   *executor.Coordinator
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	ddl     sync.Mutex // one DDL statement at a time
+	mu      sync.RWMutex
+	sources map[string]*sourceRuntime
+	tables  map[string]*tableRuntime
+	views   map[string]*viewRuntime
+}
+
+type sourceRuntime struct {
+	obj    *catalog.Object
+	source connectors.Source
+	stats  *executor.SourceStats
+	wmExpr expr.Expr // nil without WATERMARK
+}
+
+type tableRuntime struct {
+	obj    *catalog.Object
+	store  *executor.TableStore
+	stats  *executor.SourceStats // rows and late rows of an APPEND ONLY table with a WATERMARK
+	wmExpr expr.Expr
+}
+
+type viewRuntime struct {
+	obj      *catalog.Object
+	flow     *executor.Dataflow
+	mat      *executor.Materialize
+	store    *executor.Store
+	cancel   context.CancelFunc
+	detach   func() // unsubscribes from the upstream table or view
+	finished sync.WaitGroup
+}
+
+// New starts an engine; it runs until ctx is cancelled or Close is called.
+func New(ctx context.Context, opts Options) *Engine {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.BarrierInterval <= 0 {
+		opts.BarrierInterval = 10 * time.Millisecond
+	}
+	if opts.Connectors == nil {
+		opts.Connectors = connectors.NewRegistry()
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	cat := catalog.New()
+	e := &Engine{
+		opts: opts, logger: opts.Logger, alloc: memory.DefaultAllocator,
+		cat: cat, planner: planner.New(cat),
+		coord:   executor.NewCoordinator(opts.BarrierInterval, opts.Logger),
+		ctx:     ctx,
+		cancel:  cancel,
+		sources: map[string]*sourceRuntime{},
+		tables:  map[string]*tableRuntime{},
+		views:   map[string]*viewRuntime{},
+	}
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		e.coord.Run(ctx)
+	}()
+	return e
+}
+
+// Close stops every dataflow and reader and waits for them.
+func (e *Engine) Close() {
+	e.cancel()
+	e.wg.Wait()
+}
+
+// Catalog is the engine's catalog.
+func (e *Engine) Catalog() *catalog.Catalog { return e.cat }
+
+// Flush waits until everything accepted so far is visible in every view.
+func (e *Engine) Flush(ctx context.Context) error { return e.coord.Flush(ctx) }
+
+// readSplit feeds one split of a source into a view's dataflow until ctx
+// ends. A failing reader is reopened at its last position with backoff, so
+// an outage of the outside system loses nothing that was read.
+func (e *Engine) readSplit(ctx context.Context, src *sourceRuntime, split connectors.Split, index int, flow *executor.Dataflow) {
+	var pos connectors.Position
+	backoff := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		r, err := src.source.Open(ctx, split, pos)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			src.stats.SetStatus(fmt.Sprintf("retrying: %v", err))
+			e.logger.Warn("source open failed", "source", src.obj.Name, "split", split.ID, "err", err)
+			if !sleep(ctx, backoff) {
+				return
+			}
+			backoff = min(2*backoff, 10*time.Second)
+			continue
+		}
+		src.stats.SetStatus("running")
+		err = e.pump(ctx, src, r, index, flow, &pos)
+		r.Close()
+		switch {
+		case ctx.Err() != nil:
+			return
+		case errors.Is(err, io.EOF):
+			src.stats.SetStatus("finished")
+			return
+		case err != nil:
+			src.stats.SetStatus(fmt.Sprintf("retrying: %v", err))
+			e.logger.Warn("source read failed", "source", src.obj.Name, "split", split.ID, "err", err)
+			if !sleep(ctx, backoff) {
+				return
+			}
+			backoff = min(2*backoff, 10*time.Second)
+		}
+	}
+}
+
+func (e *Engine) pump(ctx context.Context, src *sourceRuntime, r connectors.Reader, index int, flow *executor.Dataflow, pos *connectors.Position) error {
+	for {
+		b, err := r.Next(ctx)
+		if err != nil {
+			return err
+		}
+		for _, re := range b.Errors {
+			src.stats.RecordError(fmt.Sprintf("%s: %v", re.Where, re.Err))
+		}
+		src.stats.Bytes.Add(b.Bytes)
+		if b.Position != "" {
+			*pos = b.Position
+		}
+		if b.Record == nil {
+			continue
+		}
+		if b.Record.NumRows() == 0 {
+			b.Record.Release()
+			continue
+		}
+		if err := flow.Send(ctx, executor.Message{Chunk: executor.Chunk{Rec: b.Record}, Split: index}); err != nil {
+			return err
+		}
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

@@ -1,0 +1,239 @@
+package executor
+
+import (
+	"math/bits"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/sluicedb/sluice/pgerror"
+	"github.com/sluicedb/sluice/plan"
+	"github.com/sluicedb/sluice/types"
+)
+
+// aggregator keeps the state of one aggregate call for every group, in
+// slices indexed by group id. update is called once per chunk with the group
+// of every row; the loops inside are typed, so there is no per-row dispatch.
+type aggregator interface {
+	// grow makes room for groups [0, n).
+	grow(n int)
+	// update folds column col of the chunk into the groups gids; sign is +1
+	// for an inserted row and -1 for a deleted one.
+	update(col arrow.Array, gids []int32, signs []int8) error
+	// result appends group g's current value to b.
+	result(b array.Builder, g int32) error
+	// reset clears group g so its id can be reused.
+	reset(g int32)
+}
+
+func newAggregator(a plan.AggCall, appendOnly bool) (aggregator, error) {
+	switch {
+	case a.Func == "count" && a.Distinct:
+		return &countDistinctAgg{st: storageOf(a.ArgType)}, nil
+	case a.Func == "count" || a.Func == "count_star":
+		return &countAgg{star: a.Arg < 0}, nil
+	case a.Distinct:
+		return nil, pgerror.New(pgerror.FeatureNotSupported, "%s(DISTINCT ...) is not supported yet; only count(DISTINCT ...) is", a.Func)
+	case (a.Func == "sum" || a.Func == "avg") && a.ArgType.IsInteger():
+		return &sumIntAgg{avg: a.Func == "avg", ret: a.Ret}, nil
+	case (a.Func == "sum" || a.Func == "avg") && (a.ArgType == types.Float4 || a.ArgType == types.Float8 || a.ArgType == types.Numeric):
+		return &sumFloatAgg{avg: a.Func == "avg", ret: a.Ret}, nil
+	case a.Func == "min" || a.Func == "max":
+		return newMinMax(a, appendOnly)
+	}
+	return nil, pgerror.New(pgerror.UndefinedFunction, "function %s(%s) does not exist", a.Func, a.ArgType)
+}
+
+// countAgg is count(*) (star) or count(x), which skips NULLs.
+type countAgg struct {
+	star bool
+	n    []int64
+}
+
+func (c *countAgg) grow(n int) { c.n = growTo(c.n, n) }
+func (c *countAgg) update(col arrow.Array, gids []int32, signs []int8) error {
+	if c.star || col.NullN() == 0 {
+		for i, g := range gids {
+			c.n[g] += int64(signs[i])
+		}
+		return nil
+	}
+	for i, g := range gids {
+		if col.IsValid(i) {
+			c.n[g] += int64(signs[i])
+		}
+	}
+	return nil
+}
+func (c *countAgg) result(b array.Builder, g int32) error {
+	b.(*array.Int64Builder).Append(c.n[g])
+	return nil
+}
+func (c *countAgg) reset(g int32) { c.n[g] = 0 }
+
+// sumIntAgg sums integers exactly in 128 bits, so that sum(bigint), which
+// is NUMERIC in PostgreSQL, cannot overflow; avg divides by the count.
+type sumIntAgg struct {
+	avg     bool
+	ret     types.T
+	lo      []uint64
+	hi      []int64
+	n       []int64
+	scratch []int64
+}
+
+func (s *sumIntAgg) grow(n int) {
+	s.lo, s.hi, s.n = growTo(s.lo, n), growTo(s.hi, n), growTo(s.n, n)
+}
+
+func (s *sumIntAgg) update(col arrow.Array, gids []int32, signs []int8) error {
+	vals := int64s(col, s.scratch)
+	s.scratch = vals[:0]
+	noNulls := col.NullN() == 0
+	for i, g := range gids {
+		if !noNulls && col.IsNull(i) {
+			continue
+		}
+		v := vals[i]
+		if signs[i] > 0 {
+			var carry uint64
+			s.lo[g], carry = bits.Add64(s.lo[g], uint64(v), 0)
+			s.hi[g] += int64(carry) + (v >> 63)
+			s.n[g]++
+		} else {
+			var borrow uint64
+			s.lo[g], borrow = bits.Sub64(s.lo[g], uint64(v), 0)
+			s.hi[g] -= int64(borrow) + (v >> 63)
+			s.n[g]--
+		}
+	}
+	return nil
+}
+
+// value returns the sum as a float64 and whether it fits an int64.
+func (s *sumIntAgg) value(g int32) (float64, int64, bool) {
+	lo, hi := s.lo[g], s.hi[g]
+	fits := (hi == 0 && lo < 1<<63) || (hi == -1 && lo >= 1<<63)
+	f := float64(hi)*18446744073709551616.0 + float64(lo)
+	return f, int64(lo), fits
+}
+
+func (s *sumIntAgg) result(b array.Builder, g int32) error {
+	if s.n[g] == 0 {
+		b.AppendNull()
+		return nil
+	}
+	f, i, fits := s.value(g)
+	if s.avg {
+		if fits {
+			f = float64(i)
+		}
+		b.(*array.Float64Builder).Append(f / float64(s.n[g]))
+		return nil
+	}
+	switch s.ret {
+	case types.Int8:
+		if !fits {
+			b.AppendNull()
+			return pgerror.New(pgerror.NumericValueOutOfRange, "bigint out of range")
+		}
+		b.(*array.Int64Builder).Append(i)
+	default:
+		if fits {
+			f = float64(i)
+		}
+		b.(*array.Float64Builder).Append(f)
+	}
+	return nil
+}
+
+func (s *sumIntAgg) reset(g int32) { s.lo[g], s.hi[g], s.n[g] = 0, 0, 0 }
+
+// sumFloatAgg sums floating-point and numeric values.
+type sumFloatAgg struct {
+	avg     bool
+	ret     types.T
+	sum     []float64
+	n       []int64
+	scratch []float64
+}
+
+func (s *sumFloatAgg) grow(n int) { s.sum, s.n = growTo(s.sum, n), growTo(s.n, n) }
+func (s *sumFloatAgg) update(col arrow.Array, gids []int32, signs []int8) error {
+	vals := float64s(col, s.scratch)
+	s.scratch = vals[:0]
+	noNulls := col.NullN() == 0
+	for i, g := range gids {
+		if !noNulls && col.IsNull(i) {
+			continue
+		}
+		s.sum[g] += float64(signs[i]) * vals[i]
+		s.n[g] += int64(signs[i])
+	}
+	return nil
+}
+func (s *sumFloatAgg) result(b array.Builder, g int32) error {
+	if s.n[g] == 0 {
+		b.AppendNull()
+		return nil
+	}
+	v := s.sum[g]
+	if s.avg {
+		v /= float64(s.n[g])
+	}
+	switch b := b.(type) {
+	case *array.Float32Builder:
+		b.Append(float32(v))
+	case *array.Float64Builder:
+		b.Append(v)
+	}
+	return nil
+}
+func (s *sumFloatAgg) reset(g int32) { s.sum[g], s.n[g] = 0, 0 }
+
+// countDistinctAgg keeps, per group, how many times each distinct value is
+// present, so that deletes can take a value out again.
+type countDistinctAgg struct {
+	st   storage
+	sets []map[string]int64
+	buf  []byte
+}
+
+func (c *countDistinctAgg) grow(n int) { c.sets = growTo(c.sets, n) }
+func (c *countDistinctAgg) update(col arrow.Array, gids []int32, signs []int8) error {
+	for i, g := range gids {
+		if col.IsNull(i) {
+			continue
+		}
+		c.buf = appendValue(c.buf[:0], col, i, c.st)
+		set := c.sets[g]
+		if set == nil {
+			set = make(map[string]int64)
+			c.sets[g] = set
+		}
+		n := set[string(c.buf)] + int64(signs[i])
+		if n == 0 {
+			delete(set, string(c.buf))
+		} else {
+			set[string(c.buf)] = n
+		}
+	}
+	return nil
+}
+func (c *countDistinctAgg) result(b array.Builder, g int32) error {
+	b.(*array.Int64Builder).Append(int64(len(c.sets[g])))
+	return nil
+}
+func (c *countDistinctAgg) reset(g int32) { c.sets[g] = nil }
+
+func growTo[T any](s []T, n int) []T {
+	if len(s) >= n {
+		return s
+	}
+	if cap(s) >= n {
+		return s[:n]
+	}
+	ns := make([]T, n, max(n, 2*cap(s)))
+	copy(ns, s)
+	return ns
+}

@@ -1,0 +1,204 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/sluicedb/sluice/expr"
+	"github.com/sluicedb/sluice/pgerror"
+	"github.com/sluicedb/sluice/plan"
+)
+
+// Snapshots gives a batch query the current rows of the relations it scans.
+type Snapshots interface {
+	// Snapshot returns the rows of a relation; the caller releases them.
+	Snapshot(ctx context.Context, scan *plan.Scan) ([]arrow.Record, error)
+}
+
+// errLimitReached stops feeding a subtree once a LIMIT above it is satisfied.
+var errLimitReached = errors.New("limit reached")
+
+// RunBatch runs plan n over bounded inputs and calls emit with each output
+// record, in order. Operators are the same as in streaming mode, driven to
+// completion: a barrier-emitting operator emits in Finish instead.
+func RunBatch(ctx context.Context, n plan.Node, snaps Snapshots, ectx *expr.EvalContext, emit func(arrow.Record) error) error {
+	b := &batchRun{snaps: snaps, ectx: ectx}
+	return b.run(ctx, n, func(ctx context.Context, c Chunk) error {
+		if c.Ops != nil {
+			return fmt.Errorf("batch query produced a retraction")
+		}
+		return emit(c.Rec)
+	})
+}
+
+type batchRun struct {
+	snaps Snapshots
+	ectx  *expr.EvalContext
+}
+
+func (b *batchRun) run(ctx context.Context, n plan.Node, emit Emit) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	switch n := n.(type) {
+	case *plan.Scan:
+		recs, err := b.snaps.Snapshot(ctx, n)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			for _, r := range recs {
+				r.Release()
+			}
+		}()
+		for _, r := range recs {
+			if err := emit(ctx, Chunk{Rec: r}); err != nil {
+				return err
+			}
+		}
+		return nil
+	case *plan.Values:
+		rec, err := valuesRecord(n, b.ectx)
+		if err != nil {
+			return err
+		}
+		defer rec.Release()
+		return emit(ctx, Chunk{Rec: rec})
+	case *plan.Project:
+		op, err := NewProject(n, b.ectx)
+		if err != nil {
+			return err
+		}
+		return b.through(ctx, n.Input, op, emit)
+	case *plan.Filter:
+		op, err := NewFilter(n, b.ectx)
+		if err != nil {
+			return err
+		}
+		return b.through(ctx, n.Input, op, emit)
+	case *plan.Window:
+		return b.through(ctx, n.Input, NewWindowAssign(n, b.ectx.Alloc), emit)
+	case *plan.Aggregate:
+		op, err := NewHashAgg(n, b.ectx.Alloc)
+		if err != nil {
+			return err
+		}
+		return b.through(ctx, n.Input, op, emit)
+	case *plan.Sort:
+		return b.through(ctx, n.Input, NewSort(n.Keys, n.Input.Schema().Types()), emit)
+	case *plan.Limit:
+		op := NewLimit(n.Count, n.Offset)
+		if op.Done() {
+			return nil
+		}
+		err := b.run(ctx, n.Input, func(ctx context.Context, c Chunk) error {
+			if err := op.Process(ctx, 0, c, emit); err != nil {
+				return err
+			}
+			if op.Done() {
+				return errLimitReached
+			}
+			return nil
+		})
+		if errors.Is(err, errLimitReached) {
+			return nil
+		}
+		return err
+	case *plan.Join:
+		var residual *expr.Program
+		if n.Residual != nil {
+			var err error
+			if residual, err = expr.Compile(n.Residual); err != nil {
+				return err
+			}
+		}
+		j := NewHashJoin(n, n.Left.Schema().Types(), n.Right.Schema().Types(), residual, b.ectx)
+		if err := b.run(ctx, n.Right, func(ctx context.Context, c Chunk) error {
+			return j.Process(ctx, 1, c, emit)
+		}); err != nil {
+			return err
+		}
+		j.BuildDone()
+		if err := b.run(ctx, n.Left, func(ctx context.Context, c Chunk) error {
+			return j.Process(ctx, 0, c, emit)
+		}); err != nil {
+			return err
+		}
+		return j.Finish(ctx, emit)
+	}
+	return fmt.Errorf("batch mode cannot run %T", n)
+}
+
+// through feeds the output of input into op and finishes op.
+func (b *batchRun) through(ctx context.Context, input plan.Node, op Operator, emit Emit) error {
+	if err := b.run(ctx, input, func(ctx context.Context, c Chunk) error {
+		return op.Process(ctx, 0, c, emit)
+	}); err != nil {
+		return err
+	}
+	if f, ok := op.(Finisher); ok {
+		return f.Finish(ctx, emit)
+	}
+	return nil
+}
+
+// StreamOps builds the operators of a streaming plan, which is a chain from
+// one Scan leaf up to n, and returns them bottom-up with the leaf.
+func StreamOps(n plan.Node, ectx *expr.EvalContext) (*plan.Scan, []Operator, error) {
+	var chain []plan.Node
+	for {
+		chain = append(chain, n)
+		ins := n.Inputs()
+		if len(ins) == 0 {
+			break
+		}
+		if len(ins) > 1 {
+			return nil, nil, errUnsupportedStream(n)
+		}
+		n = ins[0]
+	}
+	scan, ok := chain[len(chain)-1].(*plan.Scan)
+	if !ok {
+		return nil, nil, errUnsupportedStream(chain[len(chain)-1])
+	}
+	var ops []Operator
+	for i := len(chain) - 2; i >= 0; i-- {
+		var op Operator
+		var err error
+		switch n := chain[i].(type) {
+		case *plan.Project:
+			op, err = NewProject(n, ectx)
+		case *plan.Filter:
+			op, err = NewFilter(n, ectx)
+		case *plan.Window:
+			op = NewWindowAssign(n, ectx.Alloc)
+		case *plan.Aggregate:
+			op, err = NewHashAgg(n, ectx.Alloc)
+		default:
+			return nil, nil, errUnsupportedStream(n)
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		ops = append(ops, op)
+	}
+	return scan, ops, nil
+}
+
+func errUnsupportedStream(n plan.Node) error {
+	what := fmt.Sprintf("%T", n)
+	switch n.(type) {
+	case *plan.Join:
+		what = "joins"
+	case *plan.Sort:
+		what = "ORDER BY"
+	case *plan.Limit:
+		what = "LIMIT/OFFSET"
+	case *plan.Values:
+		what = "VALUES"
+	}
+	return pgerror.New(pgerror.FeatureNotSupported, "%s in a materialized view are not supported yet", what)
+}

@@ -1,0 +1,197 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+)
+
+// MsgKind tells what a Message carries.
+type MsgKind uint8
+
+const (
+	MsgChunk MsgKind = iota
+	MsgWatermark
+	MsgBarrier
+)
+
+// Message is what travels on a dataflow's input channel: data, watermarks and
+// barriers in one ordered stream, so that a barrier or a watermark is always
+// seen after the data that precedes it.
+type Message struct {
+	Kind      MsgKind
+	Chunk     Chunk
+	Split     int // which split of a source the chunk came from
+	Watermark int64
+	Barrier   Barrier
+}
+
+// inputQueue is the capacity of a dataflow's input channel; a full channel
+// slows the producers down (backpressure) rather than dropping anything.
+const inputQueue = 64
+
+// Dataflow runs the operators of one materialized view on one goroutine. Its
+// input is a source's readers (through a WatermarkFilter), a table's changes,
+// or an upstream view's Materialize.
+type Dataflow struct {
+	Name    string
+	in      chan Message
+	done    chan struct{}
+	source  *WatermarkFilter // nil unless the input is a source
+	ops     []Operator
+	emits   []Emit // emits[i] passes op i's output to op i+1
+	toFirst Emit   // passes the source filter's output to op 0
+	acks    func(epoch uint64)
+	logger  *slog.Logger
+	errs    atomic.Int64
+	lastErr atomic.Pointer[string]
+	stop    sync.Once
+}
+
+// NewDataflow chains ops; the last is usually a Materialize. source, when
+// set, filters late rows and derives watermarks from the input. ack is
+// called when a barrier has passed every operator.
+func NewDataflow(name string, source *WatermarkFilter, ops []Operator, ack func(epoch uint64), logger *slog.Logger) *Dataflow {
+	d := &Dataflow{Name: name, in: make(chan Message, inputQueue), done: make(chan struct{}),
+		source: source, ops: ops, acks: ack, logger: logger}
+	d.emits = make([]Emit, len(ops)+1)
+	for i := range ops {
+		next := i + 1
+		d.emits[i] = func(ctx context.Context, c Chunk) error { return d.push(ctx, next, c) }
+	}
+	d.emits[len(ops)] = func(context.Context, Chunk) error { return nil }
+	d.toFirst = func(ctx context.Context, c Chunk) error { return d.push(ctx, 0, c) }
+	return d
+}
+
+// Send delivers a message to the dataflow, waiting while its input is full.
+// A message for a dataflow that has stopped is dropped.
+func (d *Dataflow) Send(ctx context.Context, m Message) error {
+	select {
+	case d.in <- m:
+		return nil
+	case <-d.done:
+		if m.Kind == MsgChunk {
+			m.Chunk.Release()
+		}
+		return nil
+	case <-ctx.Done():
+		if m.Kind == MsgChunk {
+			m.Chunk.Release()
+		}
+		return ctx.Err()
+	}
+}
+
+// Errors returns how many chunks failed and the last failure.
+func (d *Dataflow) Errors() (int64, string) {
+	if p := d.lastErr.Load(); p != nil {
+		return d.errs.Load(), *p
+	}
+	return d.errs.Load(), ""
+}
+
+func (d *Dataflow) push(ctx context.Context, i int, c Chunk) error {
+	if i == len(d.ops) || c.Len() == 0 {
+		return nil
+	}
+	return d.ops[i].Process(ctx, 0, c, d.emits[i])
+}
+
+// Run processes messages until ctx is cancelled. An operator error does not
+// stop the view: the chunk is counted as failed and logged, and the dataflow
+// goes on, so one bad row cannot stall every view behind a barrier.
+func (d *Dataflow) Run(ctx context.Context) {
+	defer d.stop.Do(func() { close(d.done) })
+	for {
+		select {
+		case <-ctx.Done():
+			d.drain()
+			return
+		case m := <-d.in:
+			if err := d.handle(ctx, m); err != nil {
+				if ctx.Err() != nil {
+					d.drain()
+					return
+				}
+				d.errs.Add(1)
+				msg := err.Error()
+				d.lastErr.Store(&msg)
+				d.logger.Warn("dataflow error", "view", d.Name, "err", err)
+			}
+		}
+	}
+}
+
+// drain releases what is left in the input.
+func (d *Dataflow) drain() {
+	for {
+		select {
+		case m := <-d.in:
+			if m.Kind == MsgChunk {
+				m.Chunk.Release()
+			}
+		default:
+			return
+		}
+	}
+}
+
+func (d *Dataflow) handle(ctx context.Context, m Message) (err error) {
+	defer func() {
+		// A bug in an operator must not take the whole server down: the
+		// view records the failure and goes on with the next message.
+		if r := recover(); r != nil {
+			err = fmt.Errorf("internal error in view %s: %v", d.Name, r)
+			d.logger.Error("dataflow panic", "view", d.Name, "panic", r, "stack", string(debug.Stack()))
+			if m.Kind == MsgBarrier && d.acks != nil {
+				d.acks(m.Barrier.Epoch)
+			}
+		}
+	}()
+	switch m.Kind {
+	case MsgChunk:
+		defer m.Chunk.Release()
+		if d.source != nil {
+			if err := d.source.Process(ctx, m.Split, m.Chunk, d.toFirst); err != nil {
+				return err
+			}
+			if wm, moved := d.source.Watermark(); moved {
+				return d.watermark(ctx, wm)
+			}
+			return nil
+		}
+		return d.push(ctx, 0, m.Chunk)
+	case MsgWatermark:
+		return d.watermark(ctx, m.Watermark)
+	case MsgBarrier:
+		var errs []error
+		for i, op := range d.ops {
+			if bh, ok := op.(BarrierHandler); ok {
+				if err := bh.Barrier(ctx, m.Barrier, d.emits[i]); err != nil {
+					errs = append(errs, fmt.Errorf("%T: %w", op, err))
+				}
+			}
+		}
+		if d.acks != nil {
+			d.acks(m.Barrier.Epoch)
+		}
+		return errors.Join(errs...)
+	}
+	return nil
+}
+
+func (d *Dataflow) watermark(ctx context.Context, wm int64) error {
+	for i, op := range d.ops {
+		if wh, ok := op.(WatermarkHandler); ok {
+			if err := wh.Watermark(ctx, wm, d.emits[i]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,364 @@
+package executor
+
+import (
+	"container/heap"
+	"context"
+	"fmt"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sluicedb/sluice/plan"
+	"github.com/sluicedb/sluice/types"
+)
+
+// HashAgg is an incremental hash aggregation. It folds inserts and deletes
+// into per-group states and emits a changelog of its result:
+//
+//   - incremental (default): at each barrier (and at Finish in batch mode),
+//     every group changed since the last emission is retracted with its old
+//     value and inserted with its new one; a group whose rows are all deleted
+//     is retracted;
+//   - emit on window close: a group is emitted once, as an insert, when the
+//     watermark reaches its window end, and never changes after.
+//
+// In both modes the state of a group whose window has closed is freed, so an
+// unbounded windowed stream runs in bounded memory.
+type HashAgg struct {
+	node    *plan.Aggregate
+	alloc   memory.Allocator
+	keyEnc  *RowEncoder
+	keyDec  *RowDecoder
+	aggs    []aggregator
+	outType *arrow.Schema
+
+	groups   map[string]int32
+	keys     []string // encoded key per group id
+	rows     []int64  // input rows currently in each group
+	live     []bool   // group id in use
+	free     []int32  // recycled group ids
+	emitted  []bool   // the group's current row is in the output
+	dirty    []int32
+	isDirty  []bool
+	oldRows  []array.Builder // previous output of dirty groups, as emitted
+	global   bool            // no GROUP BY: one group that always exists
+	windowOf []int64         // window end of each group (WindowEnd ≥ 0)
+	closing  windowHeap
+
+	gids  []int32
+	signs []int8
+	err   error // first aggregate error of the current emission
+}
+
+// NewHashAgg builds the aggregation described by n.
+func NewHashAgg(n *plan.Aggregate, alloc memory.Allocator) (*HashAgg, error) {
+	in := n.Input.Schema()
+	keyTypes := make([]types.T, len(n.Keys))
+	for i, k := range n.Keys {
+		keyTypes[i] = in[k].Type
+	}
+	h := &HashAgg{
+		node:    n,
+		alloc:   alloc,
+		keyEnc:  NewRowEncoder(n.Keys, keyTypes),
+		keyDec:  NewRowDecoder(keyTypes),
+		outType: n.Cols.Arrow(),
+		groups:  make(map[string]int32),
+		global:  len(n.Keys) == 0,
+	}
+	for _, a := range n.Aggs {
+		ag, err := newAggregator(a, n.InputAppendOnly)
+		if err != nil {
+			return nil, err
+		}
+		h.aggs = append(h.aggs, ag)
+	}
+	if h.global {
+		h.group("", 0, nil)
+	}
+	return h, nil
+}
+
+// group returns the id of the group with encoded key k, creating it; row
+// and rec locate a row of the group, to read its window end.
+func (h *HashAgg) group(k string, row int, rec arrow.Record) int32 {
+	if g, ok := h.groups[k]; ok {
+		return g
+	}
+	var g int32
+	if n := len(h.free); n > 0 {
+		g = h.free[n-1]
+		h.free = h.free[:n-1]
+	} else {
+		g = int32(len(h.keys))
+		h.keys = append(h.keys, "")
+		h.rows = append(h.rows, 0)
+		h.live = append(h.live, false)
+		h.emitted = append(h.emitted, false)
+		h.isDirty = append(h.isDirty, false)
+		h.windowOf = append(h.windowOf, 0)
+		for _, a := range h.aggs {
+			a.grow(len(h.keys))
+		}
+	}
+	h.groups[k] = g
+	h.keys[g] = k
+	h.live[g] = true
+	if h.node.WindowEnd >= 0 && rec != nil {
+		col := rec.Column(h.node.Keys[h.node.WindowEnd])
+		if col.IsValid(row) {
+			end := int64At(col, row) + h.node.WindowShift
+			h.windowOf[g] = end
+			heap.Push(&h.closing, windowGroup{end: end, g: g})
+		}
+	}
+	return g
+}
+
+// Process folds a chunk into the groups.
+func (h *HashAgg) Process(ctx context.Context, _ int, c Chunk, emit Emit) error {
+	n := c.Len()
+	if n == 0 {
+		return nil
+	}
+	keys := h.keyEnc.Encode(c.Rec)
+	h.gids = grow(h.gids, n)
+	h.signs = grow(h.signs, n)
+	for i := 0; i < n; i++ {
+		g, ok := h.groups[string(keys[i])] // no allocation for a lookup
+		if !ok {
+			g = h.group(string(keys[i]), i, c.Rec)
+		}
+		h.gids[i] = g
+		if c.OpAt(i) == Delete {
+			h.signs[i] = -1
+			h.rows[g]--
+		} else {
+			h.signs[i] = 1
+			h.rows[g]++
+		}
+		if !h.isDirty[g] {
+			h.markDirty(g)
+		}
+	}
+	for j, a := range h.aggs {
+		var col arrow.Array
+		if arg := h.node.Aggs[j].Arg; arg >= 0 {
+			col = c.Rec.Column(arg)
+		} else {
+			col = c.Rec.Column(0)
+		}
+		if err := a.update(col, h.gids, h.signs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// markDirty records that g changes in this epoch, keeping the row it had in
+// the output so that it can be retracted.
+func (h *HashAgg) markDirty(g int32) {
+	h.isDirty[g] = true
+	h.dirty = append(h.dirty, g)
+	if h.node.EmitOnWindowClose || !h.emitted[g] {
+		return
+	}
+	if h.oldRows == nil {
+		h.oldRows = newBuilders(h.alloc, h.outType)
+	}
+	h.appendRow(h.oldRows, g)
+}
+
+func (h *HashAgg) appendRow(bs []array.Builder, g int32) {
+	nk := len(h.node.Keys)
+	h.keyDec.Append(bs[:nk], []byte(h.keys[g]))
+	for j, a := range h.aggs {
+		if err := a.result(bs[nk+j], g); err != nil && h.err == nil {
+			h.err = err
+		}
+	}
+}
+
+// Barrier emits the changes of the epoch.
+func (h *HashAgg) Barrier(ctx context.Context, _ Barrier, emit Emit) error {
+	if h.node.EmitOnWindowClose {
+		return nil
+	}
+	return h.flush(ctx, emit)
+}
+
+// Finish emits the result of a bounded input.
+func (h *HashAgg) Finish(ctx context.Context, emit Emit) error {
+	if h.node.EmitOnWindowClose {
+		return h.closeWindows(ctx, int64(^uint64(0)>>1), emit)
+	}
+	return h.flush(ctx, emit)
+}
+
+// flush emits the retractions and new rows of every dirty group.
+func (h *HashAgg) flush(ctx context.Context, emit Emit) error {
+	if h.global && !h.emitted[0] && !h.isDirty[0] {
+		h.markDirty(0) // an aggregate without GROUP BY has a row even over no input
+	}
+	if len(h.dirty) == 0 {
+		return nil
+	}
+	h.err = nil
+	if h.oldRows != nil {
+		rec := finishRecord(h.outType, h.oldRows)
+		h.oldRows = nil
+		err := emit(ctx, Chunk{Rec: rec, Ops: deletes(int(rec.NumRows()))})
+		rec.Release()
+		if err != nil {
+			return err
+		}
+	}
+	out := newBuilders(h.alloc, h.outType)
+	for _, g := range h.dirty {
+		h.isDirty[g] = false
+		if h.rows[g] > 0 || h.global {
+			h.appendRow(out, g)
+			h.emitted[g] = true
+		} else {
+			h.emitted[g] = false
+			h.release(g)
+		}
+	}
+	h.dirty = h.dirty[:0]
+	rec := finishRecord(h.outType, out)
+	defer rec.Release()
+	if h.err != nil {
+		return fmt.Errorf("aggregate: %w", h.err)
+	}
+	if rec.NumRows() == 0 {
+		return nil
+	}
+	return emit(ctx, Chunk{Rec: rec})
+}
+
+// Watermark closes the windows that end at or before wm.
+func (h *HashAgg) Watermark(ctx context.Context, wm int64, emit Emit) error {
+	if h.node.WindowEnd < 0 {
+		return nil
+	}
+	if !h.node.EmitOnWindowClose && len(h.closing) > 0 && h.closing[0].end <= wm {
+		// Groups about to be freed must have their last change out first.
+		if err := h.flush(ctx, emit); err != nil {
+			return err
+		}
+	}
+	return h.closeWindows(ctx, wm, emit)
+}
+
+func (h *HashAgg) closeWindows(ctx context.Context, wm int64, emit Emit) error {
+	var out []array.Builder
+	for len(h.closing) > 0 && h.closing[0].end <= wm {
+		wg := heap.Pop(&h.closing).(windowGroup)
+		g := wg.g
+		if !h.live[g] || h.windowOf[g] != wg.end {
+			continue
+		}
+		if h.node.EmitOnWindowClose && h.rows[g] > 0 {
+			if out == nil {
+				out = newBuilders(h.alloc, h.outType)
+				h.err = nil
+			}
+			h.appendRow(out, g)
+		}
+		if h.isDirty[g] {
+			h.isDirty[g] = false
+			h.removeDirty(g)
+		}
+		h.release(g)
+	}
+	if out == nil {
+		return nil
+	}
+	rec := finishRecord(h.outType, out)
+	defer rec.Release()
+	if h.err != nil {
+		return fmt.Errorf("aggregate: %w", h.err)
+	}
+	return emit(ctx, Chunk{Rec: rec})
+}
+
+func (h *HashAgg) removeDirty(g int32) {
+	for i, d := range h.dirty {
+		if d == g {
+			h.dirty = append(h.dirty[:i], h.dirty[i+1:]...)
+			return
+		}
+	}
+}
+
+// release frees group g's state and recycles its id.
+func (h *HashAgg) release(g int32) {
+	if h.global {
+		return
+	}
+	delete(h.groups, h.keys[g])
+	h.keys[g] = ""
+	h.rows[g] = 0
+	h.live[g] = false
+	h.emitted[g] = false
+	for _, a := range h.aggs {
+		a.reset(g)
+	}
+	h.free = append(h.free, g)
+}
+
+// Groups is the number of groups held in state, for tests and metrics.
+func (h *HashAgg) Groups() int { return len(h.groups) }
+
+type windowGroup struct {
+	end int64
+	g   int32
+}
+
+// windowHeap orders groups by window end, so that a watermark closes the
+// earliest windows first without scanning every group.
+type windowHeap []windowGroup
+
+func (w windowHeap) Len() int           { return len(w) }
+func (w windowHeap) Less(i, j int) bool { return w[i].end < w[j].end }
+func (w windowHeap) Swap(i, j int)      { w[i], w[j] = w[j], w[i] }
+func (w *windowHeap) Push(x any)        { *w = append(*w, x.(windowGroup)) }
+func (w *windowHeap) Pop() any {
+	old := *w
+	x := old[len(old)-1]
+	*w = old[:len(old)-1]
+	return x
+}
+
+func newBuilders(alloc memory.Allocator, s *arrow.Schema) []array.Builder {
+	bs := make([]array.Builder, s.NumFields())
+	for i, f := range s.Fields() {
+		bs[i] = array.NewBuilder(alloc, f.Type)
+	}
+	return bs
+}
+
+// finishRecord turns builders into a record and releases the builders.
+func finishRecord(s *arrow.Schema, bs []array.Builder) arrow.Record {
+	cols := make([]arrow.Array, len(bs))
+	n := int64(0)
+	for i, b := range bs {
+		cols[i] = b.NewArray()
+		n = int64(cols[i].Len())
+		b.Release()
+	}
+	rec := array.NewRecord(s, cols, n)
+	for _, c := range cols {
+		c.Release()
+	}
+	return rec
+}
+
+func deletes(n int) []Op {
+	ops := make([]Op, n)
+	for i := range ops {
+		ops[i] = Delete
+	}
+	return ops
+}

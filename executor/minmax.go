@@ -1,0 +1,176 @@
+package executor
+
+import (
+	"cmp"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/sluicedb/sluice/pgerror"
+	"github.com/sluicedb/sluice/plan"
+	"github.com/sluicedb/sluice/types"
+)
+
+func newMinMax(a plan.AggCall, appendOnly bool) (aggregator, error) {
+	isMax := a.Func == "max"
+	switch storageOf(a.ArgType) {
+	case stInt16, stInt32, stInt64:
+		return newMinMaxOf[int64](isMax, appendOnly, a.ArgType, func(col arrow.Array, s *[]int64) []int64 {
+			v := int64s(col, *s)
+			*s = v[:0]
+			return v
+		}), nil
+	case stFloat32, stFloat64:
+		return newMinMaxOf[float64](isMax, appendOnly, a.ArgType, func(col arrow.Array, s *[]float64) []float64 {
+			v := float64s(col, *s)
+			*s = v[:0]
+			return v
+		}), nil
+	case stString:
+		return newMinMaxOf[string](isMax, appendOnly, a.ArgType, func(col arrow.Array, s *[]string) []string {
+			sa := col.(*array.String)
+			v := grow(*s, sa.Len())
+			for i := range v {
+				v[i] = sa.Value(i)
+			}
+			*s = v[:0]
+			return v
+		}), nil
+	}
+	return nil, pgerror.New(pgerror.UndefinedFunction, "function %s(%s) does not exist", a.Func, a.ArgType)
+}
+
+// minMaxOf is min or max over values of one Go type. On an append-only input
+// one value per group is enough; a retracting input needs every value with
+// its multiplicity, because deleting the current extreme must reveal the next.
+type minMaxOf[V cmp.Ordered] struct {
+	isMax      bool
+	appendOnly bool
+	t          types.T
+	values     func(arrow.Array, *[]V) []V
+	scratch    []V
+	best       []V
+	has        []bool
+	multisets  []map[V]int64
+}
+
+func newMinMaxOf[V cmp.Ordered](isMax, appendOnly bool, t types.T, values func(arrow.Array, *[]V) []V) *minMaxOf[V] {
+	return &minMaxOf[V]{isMax: isMax, appendOnly: appendOnly, t: t, values: values}
+}
+
+func (m *minMaxOf[V]) grow(n int) {
+	m.best, m.has = growTo(m.best, n), growTo(m.has, n)
+	if !m.appendOnly {
+		m.multisets = growTo(m.multisets, n)
+	}
+}
+
+func (m *minMaxOf[V]) better(a, b V) bool {
+	if m.isMax {
+		return cmpSQL(a, b) > 0
+	}
+	return cmpSQL(a, b) < 0
+}
+
+// cmpSQL orders like PostgreSQL: NaN is greater than every other float.
+func cmpSQL[V cmp.Ordered](a, b V) int {
+	aNaN, bNaN := a != a, b != b
+	switch {
+	case aNaN && bNaN:
+		return 0
+	case aNaN:
+		return 1
+	case bNaN:
+		return -1
+	}
+	return cmp.Compare(a, b)
+}
+
+func (m *minMaxOf[V]) update(col arrow.Array, gids []int32, signs []int8) error {
+	vals := m.values(col, &m.scratch)
+	noNulls := col.NullN() == 0
+	for i, g := range gids {
+		if !noNulls && col.IsNull(i) {
+			continue
+		}
+		v := vals[i]
+		if m.appendOnly {
+			if signs[i] < 0 {
+				return pgerror.New(pgerror.InternalError, "min/max on an append-only input received a delete")
+			}
+			if !m.has[g] || m.better(v, m.best[g]) {
+				m.best[g], m.has[g] = v, true
+			}
+			continue
+		}
+		set := m.multisets[g]
+		if set == nil {
+			set = make(map[V]int64)
+			m.multisets[g] = set
+		}
+		n := set[v] + int64(signs[i])
+		if n <= 0 {
+			delete(set, v)
+			if m.has[g] && cmpSQL(v, m.best[g]) == 0 {
+				m.recompute(g)
+			}
+			continue
+		}
+		set[v] = n
+		if !m.has[g] || m.better(v, m.best[g]) {
+			m.best[g], m.has[g] = v, true
+		}
+	}
+	return nil
+}
+
+func (m *minMaxOf[V]) recompute(g int32) {
+	m.has[g] = false
+	for v := range m.multisets[g] {
+		if !m.has[g] || m.better(v, m.best[g]) {
+			m.best[g], m.has[g] = v, true
+		}
+	}
+}
+
+func (m *minMaxOf[V]) result(b array.Builder, g int32) error {
+	if !m.has[g] {
+		b.AppendNull()
+		return nil
+	}
+	switch v := any(m.best[g]).(type) {
+	case int64:
+		switch b := b.(type) {
+		case *array.Int64Builder:
+			b.Append(v)
+		case *array.Int32Builder:
+			b.Append(int32(v))
+		case *array.Int16Builder:
+			b.Append(int16(v))
+		case *array.Date32Builder:
+			b.Append(arrow.Date32(v))
+		case *array.TimestampBuilder:
+			b.Append(arrow.Timestamp(v))
+		case *array.Time64Builder:
+			b.Append(arrow.Time64(v))
+		}
+	case float64:
+		switch b := b.(type) {
+		case *array.Float64Builder:
+			b.Append(v)
+		case *array.Float32Builder:
+			b.Append(float32(v))
+		}
+	case string:
+		b.(*array.StringBuilder).Append(v)
+	}
+	return nil
+}
+
+func (m *minMaxOf[V]) reset(g int32) {
+	var zero V
+	m.best[g], m.has[g] = zero, false
+	if m.multisets != nil {
+		m.multisets[g] = nil
+	}
+}

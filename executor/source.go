@@ -1,0 +1,187 @@
+package executor
+
+import (
+	"context"
+	"math"
+	"sync"
+	"sync/atomic"
+
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/compute"
+
+	"github.com/sluicedb/sluice/expr"
+)
+
+// NoWatermark is the watermark of a stream before any row has set one.
+const NoWatermark = math.MinInt64
+
+// SourceStats are a source's counters, shared by every dataflow that reads it
+// and read by SHOW SOURCES and the metrics.
+type SourceStats struct {
+	Rows      atomic.Int64
+	Bytes     atomic.Int64
+	LateRows  atomic.Int64
+	ErrorRows atomic.Int64
+	// Watermark is the highest watermark any reader has reached.
+	Watermark atomic.Int64
+
+	mu        sync.Mutex
+	status    string
+	lastError string
+	errors    []string // the first errors, for SHOW SOURCE ERRORS
+}
+
+// NewSourceStats returns zeroed counters.
+func NewSourceStats() *SourceStats {
+	s := &SourceStats{status: "running"}
+	s.Watermark.Store(NoWatermark)
+	return s
+}
+
+// maxKeptErrors bounds how many record errors a source remembers.
+const maxKeptErrors = 100
+
+// RecordError counts a skipped record and keeps its description if there is
+// room.
+func (s *SourceStats) RecordError(desc string) {
+	s.ErrorRows.Add(1)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lastError = desc
+	if len(s.errors) < maxKeptErrors {
+		s.errors = append(s.errors, desc)
+	}
+}
+
+// SetStatus records the source's state ("running", "retrying: ...").
+func (s *SourceStats) SetStatus(status string) {
+	s.mu.Lock()
+	s.status = status
+	s.mu.Unlock()
+}
+
+// Status returns the state and the last record error.
+func (s *SourceStats) Status() (status, lastError string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.status, s.lastError
+}
+
+// Errors returns the first record errors kept.
+func (s *SourceStats) Errors() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.errors...)
+}
+
+// WatermarkFilter is the first operator of a dataflow over a source. Per
+// dialect.md it evaluates the watermark row by row in arrival order within
+// each split: a row whose event time is below the stream's watermark when it
+// arrives is late and dropped; otherwise it may raise its split's watermark
+// (the largest value of the watermark expression seen). The stream's
+// watermark is the minimum over its splits, and only moves forward.
+type WatermarkFilter struct {
+	timeCol  int
+	wmExpr   *expr.Program
+	ectx     *expr.EvalContext
+	stats    *SourceStats
+	splitWM  []int64
+	streamWM int64
+	emitted  int64
+	times    []int64
+	keep     []bool
+}
+
+// NewWatermarkFilter tracks the watermark over splits splits. timeCol is the
+// event-time column and wmExpr computes a row's watermark candidate (e.g.
+// date_time - INTERVAL '5' SECOND); with timeCol < 0 the stream has no event
+// time and rows pass through, only counted.
+func NewWatermarkFilter(timeCol int, wmExpr *expr.Program, splits int, ectx *expr.EvalContext, stats *SourceStats) *WatermarkFilter {
+	w := &WatermarkFilter{timeCol: timeCol, wmExpr: wmExpr, ectx: ectx, stats: stats,
+		splitWM: make([]int64, splits), streamWM: NoWatermark, emitted: NoWatermark}
+	for i := range w.splitWM {
+		w.splitWM[i] = NoWatermark
+	}
+	return w
+}
+
+// Watermark returns the stream's watermark and whether it moved since the
+// last call.
+func (w *WatermarkFilter) Watermark() (int64, bool) {
+	if w.streamWM == w.emitted {
+		return w.streamWM, false
+	}
+	w.emitted = w.streamWM
+	return w.streamWM, true
+}
+
+// Process filters the late rows of a chunk read from split `split`.
+func (w *WatermarkFilter) Process(ctx context.Context, split int, c Chunk, emit Emit) error {
+	n := c.Len()
+	if n == 0 {
+		return nil
+	}
+	w.stats.Rows.Add(int64(n))
+	if w.timeCol < 0 {
+		return emit(ctx, c)
+	}
+	wmArr, err := w.wmExpr.Eval(w.ectx, c.Rec)
+	if err != nil {
+		return err
+	}
+	defer wmArr.Release()
+	timeCol := c.Rec.Column(w.timeCol)
+	times := int64s(timeCol, w.times)
+	w.times = times[:0]
+	cands := int64s(wmArr, nil)
+	w.keep = grow(w.keep, n)
+	late := 0
+	for i := 0; i < n; i++ {
+		if timeCol.IsNull(i) {
+			w.keep[i] = true
+			continue
+		}
+		if times[i] < w.streamWM {
+			w.keep[i] = false
+			late++
+			continue
+		}
+		w.keep[i] = true
+		if wmArr.IsValid(i) && cands[i] > w.splitWM[split] {
+			w.splitWM[split] = cands[i]
+			w.advance()
+		}
+	}
+	if wm := w.streamWM; wm > w.stats.Watermark.Load() {
+		w.stats.Watermark.Store(wm)
+	}
+	if late == 0 {
+		return emit(ctx, c)
+	}
+	w.stats.LateRows.Add(int64(late))
+	if late == n {
+		return nil
+	}
+	b := array.NewBooleanBuilder(w.ectx.Alloc)
+	b.AppendValues(w.keep[:n], nil)
+	mask := b.NewBooleanArray()
+	b.Release()
+	defer mask.Release()
+	out, err := compute.FilterRecordBatch(compute.WithAllocator(ctx, w.ectx.Alloc), c.Rec, mask, compute.DefaultFilterOptions())
+	if err != nil {
+		return err
+	}
+	defer out.Release()
+	return emit(ctx, Chunk{Rec: out})
+}
+
+// advance recomputes the stream watermark as the minimum over splits.
+func (w *WatermarkFilter) advance() {
+	m := w.splitWM[0]
+	for _, s := range w.splitWM[1:] {
+		m = min(m, s)
+	}
+	if m > w.streamWM {
+		w.streamWM = m
+	}
+}

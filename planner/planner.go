@@ -1,0 +1,293 @@
+// Package planner binds parsed SQL to the catalog and turns it into plans.
+//
+// Binding resolves names against the catalog and the FROM clause, and types
+// every expression with PostgreSQL's rules (through package expr). The result
+// is a plan.Node tree. A SELECT is planned for batch execution over a
+// snapshot; the query of a materialized view is planned for streaming, which
+// additionally derives for every aggregation whether its groups belong to
+// event-time windows (so that their state can be freed once the watermark
+// passes) and checks that every operator can run incrementally.
+package planner
+
+import (
+	pg "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/sluicedb/sluice/catalog"
+	"github.com/sluicedb/sluice/expr"
+	"github.com/sluicedb/sluice/parser"
+	"github.com/sluicedb/sluice/pgerror"
+	"github.com/sluicedb/sluice/plan"
+	"github.com/sluicedb/sluice/types"
+)
+
+// Planner plans statements against a catalog.
+type Planner struct {
+	cat *catalog.Catalog
+}
+
+// New returns a planner over cat.
+func New(cat *catalog.Catalog) *Planner { return &Planner{cat: cat} }
+
+// Query is a planned SELECT.
+type Query struct {
+	Plan   plan.Node
+	Params []types.T
+}
+
+// PlanSelect plans a SELECT for batch execution. paramTypes are the types the
+// client declared ($1 is index 0); undeclared ones are inferred from their
+// use, or text.
+func (p *Planner) PlanSelect(sel *pg.SelectStmt, paramTypes []types.T) (*Query, error) {
+	b := &binder{params: append([]types.T(nil), paramTypes...), aggs: newAggContext()}
+	n, err := p.query(b, sel)
+	if err != nil {
+		return nil, err
+	}
+	return &Query{Plan: n, Params: finishParams(b.params)}, nil
+}
+
+func newAggContext() *aggContext {
+	return &aggContext{placeholders: map[*expr.ColumnRef]int{}}
+}
+
+func finishParams(ps []types.T) []types.T {
+	for i, t := range ps {
+		if t == types.Unknown {
+			ps[i] = types.Text
+		}
+	}
+	return ps
+}
+
+// View is a planned materialized view.
+type View struct {
+	Plan      plan.Node
+	DependsOn []string
+	Schema    types.Schema
+}
+
+// PlanView plans the query of a materialized view for streaming.
+func (p *Planner) PlanView(sel *pg.SelectStmt, emitOnWindowClose bool) (*View, error) {
+	b := &binder{aggs: newAggContext()}
+	n, err := p.query(b, sel)
+	if err != nil {
+		return nil, err
+	}
+	if len(b.params) > 0 {
+		return nil, pgerror.New(pgerror.UndefinedParameter, "a materialized view cannot have parameters")
+	}
+	var deps []string
+	var scans int
+	if err := walk(n, func(n plan.Node) error {
+		switch n := n.(type) {
+		case *plan.Scan:
+			scans++
+			deps = appendUnique(deps, n.Relation)
+		case *plan.Sort:
+			return pgerror.New(pgerror.FeatureNotSupported, "ORDER BY in a materialized view is not supported: order when you query the view")
+		case *plan.Limit:
+			return pgerror.New(pgerror.FeatureNotSupported, "LIMIT in a materialized view is not supported yet (Top-N comes with ROW_NUMBER)")
+		case *plan.Join:
+			return pgerror.New(pgerror.FeatureNotSupported, "joins in a materialized view are not supported yet")
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	if scans == 0 {
+		return nil, pgerror.New(pgerror.FeatureNotSupported, "a materialized view must read from a source, table or view")
+	}
+	if emitOnWindowClose {
+		if err := markEmitOnWindowClose(n); err != nil {
+			return nil, err
+		}
+	}
+	return &View{Plan: n, DependsOn: deps, Schema: n.Schema()}, nil
+}
+
+// markEmitOnWindowClose sets EMIT ON WINDOW CLOSE on the view's aggregation,
+// which must group by a window over the event-time column.
+func markEmitOnWindowClose(n plan.Node) error {
+	var agg *plan.Aggregate
+	_ = walk(n, func(n plan.Node) error {
+		if a, ok := n.(*plan.Aggregate); ok && agg == nil {
+			agg = a
+		}
+		return nil
+	})
+	switch {
+	case agg == nil:
+		return pgerror.New(pgerror.FeatureNotSupported, "EMIT ON WINDOW CLOSE needs a windowed aggregation (GROUP BY window_start or window_end of TUMBLE or HOP)")
+	case agg.WindowEnd < 0:
+		return pgerror.New(pgerror.FeatureNotSupported, "EMIT ON WINDOW CLOSE needs GROUP BY window_start or window_end of a TUMBLE or HOP over a column with a WATERMARK").
+			WithHint("Declare WATERMARK FOR the time column in CREATE SOURCE, and group by window_start or window_end.")
+	case !agg.InputAppendOnly:
+		return pgerror.New(pgerror.FeatureNotSupported, "EMIT ON WINDOW CLOSE needs an append-only input")
+	}
+	agg.EmitOnWindowClose = true
+	return nil
+}
+
+func walk(n plan.Node, f func(plan.Node) error) error {
+	if err := f(n); err != nil {
+		return err
+	}
+	for _, in := range n.Inputs() {
+		if err := walk(in, f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func appendUnique(s []string, v string) []string {
+	for _, x := range s {
+		if x == v {
+			return s
+		}
+	}
+	return append(s, v)
+}
+
+// Insert is a planned INSERT: rows to add to a table.
+type Insert struct {
+	Table  *catalog.Object
+	Rows   plan.Node // produces rows in the table's column order
+	Params []types.T
+}
+
+// PlanInsert plans INSERT INTO table [(cols)] VALUES ... | SELECT ....
+func (p *Planner) PlanInsert(ins *pg.InsertStmt, paramTypes []types.T) (*Insert, error) {
+	name := ins.Relation.Relname
+	t, ok := p.cat.Get(name)
+	if !ok {
+		return nil, pgerror.New(pgerror.UndefinedTable, "relation %q does not exist", name).WithPosition(int(ins.Relation.Location) + 1)
+	}
+	if t.Kind != catalog.Table {
+		return nil, pgerror.New(pgerror.WrongObjectType, "cannot insert into %s %q", t.Kind, name).
+			WithHint("Only tables take INSERT; sources are fed by their connector.")
+	}
+	if ins.OnConflictClause != nil || len(ins.ReturningList) > 0 || ins.WithClause != nil {
+		return nil, pgerror.New(pgerror.FeatureNotSupported, "INSERT with ON CONFLICT, RETURNING or WITH is not supported yet")
+	}
+	// Target columns: listed ones in order, or all.
+	target := make([]int, 0, len(t.Schema))
+	if len(ins.Cols) == 0 {
+		for i := range t.Schema {
+			target = append(target, i)
+		}
+	} else {
+		for _, c := range ins.Cols {
+			rt := c.GetResTarget()
+			i := t.Schema.Index(rt.Name)
+			if i < 0 {
+				return nil, pgerror.New(pgerror.UndefinedColumn, "column %q of relation %q does not exist", rt.Name, name).WithPosition(int(rt.Location) + 1)
+			}
+			target = append(target, i)
+		}
+	}
+	want := make(types.Schema, len(target))
+	for i, c := range target {
+		want[i] = t.Schema[c]
+	}
+	b := &binder{params: append([]types.T(nil), paramTypes...), aggs: newAggContext()}
+	sel := ins.SelectStmt.GetSelectStmt()
+	var src plan.Node
+	var err error
+	if len(sel.ValuesLists) > 0 {
+		src, err = p.values(b, sel.ValuesLists, want)
+	} else {
+		src, err = p.query(b, sel)
+		if err == nil {
+			src, err = coerceColumns(src, want)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(src.Schema()) < len(want) && len(ins.Cols) > 0 {
+		return nil, pgerror.New(pgerror.SyntaxError, "INSERT has more target columns than expressions")
+	}
+	// Reorder into the table's columns, NULL for the ones not given.
+	exprs := make([]expr.Expr, len(t.Schema))
+	for i, c := range t.Schema {
+		exprs[i] = &expr.Const{Value: nil, T: c.Type}
+	}
+	for j, c := range target[:len(src.Schema())] {
+		exprs[c] = &expr.ColumnRef{Index: j, T: t.Schema[c].Type, Name: t.Schema[c].Name}
+	}
+	return &Insert{Table: t, Rows: &plan.Project{Input: src, Exprs: exprs, Cols: t.Schema}, Params: finishParams(b.params)}, nil
+}
+
+// coerceColumns casts the output of n to the types of want (assignment).
+func coerceColumns(n plan.Node, want types.Schema) (plan.Node, error) {
+	s := n.Schema()
+	if len(s) > len(want) {
+		return nil, pgerror.New(pgerror.SyntaxError, "INSERT has more expressions than target columns")
+	}
+	exprs := make([]expr.Expr, len(s))
+	cols := make(types.Schema, len(s))
+	for i, c := range s {
+		e, err := expr.Coerce(&expr.ColumnRef{Index: i, T: c.Type, Name: c.Name}, want[i].Type, "assignment")
+		if err != nil {
+			return nil, pgerror.New(pgerror.DatatypeMismatch, "column %q is of type %s but expression is of type %s", want[i].Name, want[i].Type, c.Type).
+				WithHint("You will need to rewrite or cast the expression.")
+		}
+		exprs[i] = e
+		cols[i] = types.Column{Name: want[i].Name, Type: want[i].Type}
+	}
+	return &plan.Project{Input: n, Exprs: exprs, Cols: cols}, nil
+}
+
+// Columns turns column definitions into a schema, with the primary key's
+// positions in key order. primaryKey lists the key columns, whether declared
+// on a column or in a table-level PRIMARY KEY (...).
+func Columns(defs []parser.ColumnDef, primaryKey []string) (types.Schema, []int, error) {
+	var schema types.Schema
+	for _, d := range defs {
+		if schema.Index(d.Name) >= 0 {
+			return nil, nil, pgerror.New(pgerror.DuplicateColumn, "column %q specified more than once", d.Name).WithPosition(d.Pos)
+		}
+		t, err := parser.ResolveTypeName(d.Type)
+		if err != nil {
+			return nil, nil, withPos(err, d.Pos)
+		}
+		schema = append(schema, types.Column{Name: d.Name, Type: t, NotNull: d.NotNull || d.PrimaryKey})
+	}
+	var pk []int
+	for _, name := range primaryKey {
+		i := schema.Index(name)
+		if i < 0 {
+			return nil, nil, pgerror.New(pgerror.UndefinedColumn, "column %q named in key does not exist", name)
+		}
+		schema[i].NotNull = true
+		pk = append(pk, i)
+	}
+	return schema, pk, nil
+}
+
+// Watermark binds `WATERMARK FOR col AS expr` over schema: the column must be
+// a timestamp and the expression must be of the column's type.
+func Watermark(schema types.Schema, w parser.Watermark) (*catalog.Watermark, expr.Expr, error) {
+	col := schema.Index(w.Column)
+	if col < 0 {
+		return nil, nil, pgerror.New(pgerror.UndefinedColumn, "column %q named in WATERMARK FOR does not exist", w.Column).WithPosition(w.Pos)
+	}
+	t := schema[col].Type
+	if t != types.Timestamp && t != types.TimestampTZ {
+		return nil, nil, pgerror.New(pgerror.DatatypeMismatch, "WATERMARK FOR column %q must be a timestamp or timestamptz, not %s", w.Column, t).WithPosition(w.Pos)
+	}
+	sc := newScope()
+	for _, c := range schema {
+		sc.cols = append(sc.cols, scopeCol{name: c.Name, typ: c.Type})
+	}
+	b := &binder{}
+	e, err := b.bind(w.Expr, sc)
+	if err != nil {
+		return nil, nil, err
+	}
+	if e, err = expr.Coerce(e, t, "WATERMARK"); err != nil {
+		return nil, nil, pgerror.New(pgerror.DatatypeMismatch, "the WATERMARK expression must be of type %s, like its column, not %s", t, e.Type()).WithPosition(w.Pos)
+	}
+	return &catalog.Watermark{Column: col, Expr: e.String()}, e, nil
+}
