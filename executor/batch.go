@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/compute"
 
 	"github.com/sluicedb/sluice/expr"
 	"github.com/sluicedb/sluice/pgerror"
@@ -25,6 +26,7 @@ var errLimitReached = errors.New("limit reached")
 // record, in order. Operators are the same as in streaming mode, driven to
 // completion: a barrier-emitting operator emits in Finish instead.
 func RunBatch(ctx context.Context, n plan.Node, snaps Snapshots, ectx *expr.EvalContext, emit func(arrow.Record) error) error {
+	ctx = compute.WithAllocator(ctx, ectx.Alloc)
 	b := &batchRun{snaps: snaps, ectx: ectx}
 	return b.run(ctx, n, func(ctx context.Context, c Chunk) error {
 		if c.Ops != nil {

@@ -233,7 +233,7 @@ func (h *HashJoin) index(ctx context.Context) error {
 		return nil
 	}
 	if !h.buildDone {
-		return fmt.Errorf("hash join: probe before the build side is complete")
+		return fmt.Errorf("hash join: the build side is not complete (no BuildDone)")
 	}
 	if h.buildRows > math.MaxInt32 {
 		return pgerror.New(pgerror.ProgramLimitExceeded, "hash join build side of %d rows is too large", h.buildRows)

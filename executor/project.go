@@ -6,7 +6,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sluicedb/sluice/expr"
@@ -81,6 +80,8 @@ type Filter struct {
 	prog  *expr.Program
 	ectx  *expr.EvalContext
 	alloc memory.Allocator
+	keep  []bool
+	idx   []int32
 }
 
 // NewFilter compiles the predicate of n.
@@ -120,32 +121,16 @@ func (f *Filter) Process(ctx context.Context, _ int, c Chunk, emit Emit) error {
 	case total:
 		return emit(ctx, c)
 	}
-	sel, err := selectionMask(f.alloc, mask)
-	if err != nil {
-		return err
+	f.keep = grow(f.keep, total)
+	for i := range f.keep {
+		f.keep[i] = mask.IsValid(i) && mask.Value(i)
 	}
-	defer sel.Release()
-	out, err := compute.FilterRecordBatch(compute.WithAllocator(ctx, f.alloc), c.Rec, sel, compute.DefaultFilterOptions())
+	out, err := filterRecord(ctx, c.Rec, f.keep, f.alloc, &f.idx)
 	if err != nil {
 		return fmt.Errorf("filter: %w", err)
 	}
 	defer out.Release()
 	return emit(ctx, Chunk{Rec: out, Ops: ops})
-}
-
-// selectionMask returns mask with NULLs turned into false.
-func selectionMask(alloc memory.Allocator, mask *array.Boolean) (*array.Boolean, error) {
-	if mask.NullN() == 0 {
-		mask.Retain()
-		return mask, nil
-	}
-	b := array.NewBooleanBuilder(alloc)
-	defer b.Release()
-	b.Reserve(mask.Len())
-	for i := 0; i < mask.Len(); i++ {
-		b.UnsafeAppend(mask.IsValid(i) && mask.Value(i))
-	}
-	return b.NewBooleanArray(), nil
 }
 
 // valuesRecord evaluates the constant rows of a VALUES list into a record.

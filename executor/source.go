@@ -6,9 +6,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/compute"
-
 	"github.com/sluicedb/sluice/expr"
 )
 
@@ -90,6 +87,7 @@ type WatermarkFilter struct {
 	emitted  int64
 	times    []int64
 	keep     []bool
+	idx      []int32
 }
 
 // NewWatermarkFilter tracks the watermark over splits splits. timeCol is the
@@ -162,12 +160,7 @@ func (w *WatermarkFilter) Process(ctx context.Context, split int, c Chunk, emit 
 	if late == n {
 		return nil
 	}
-	b := array.NewBooleanBuilder(w.ectx.Alloc)
-	b.AppendValues(w.keep[:n], nil)
-	mask := b.NewBooleanArray()
-	b.Release()
-	defer mask.Release()
-	out, err := compute.FilterRecordBatch(compute.WithAllocator(ctx, w.ectx.Alloc), c.Rec, mask, compute.DefaultFilterOptions())
+	out, err := filterRecord(ctx, c.Rec, w.keep[:n], w.ectx.Alloc, &w.idx)
 	if err != nil {
 		return err
 	}

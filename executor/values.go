@@ -92,19 +92,28 @@ func grow[T any](s []T, n int) []T {
 }
 
 // takeRecord gathers rows idx of rec (an index may repeat) into a new record.
+// Columns are taken one after another on the calling goroutine (arrow's
+// record-level kernels would fan out to goroutines) and intervals, which
+// arrow's take kernel lacks, are handled by takeArray.
 func takeRecord(ctx context.Context, rec arrow.Record, idx []int32, alloc memory.Allocator) (arrow.Record, error) {
-	b := array.NewInt32Builder(alloc)
-	b.AppendValues(idx, nil)
-	indices := b.NewArray()
-	b.Release()
+	indices := int32Array(idx, nil, 0)
 	defer indices.Release()
-	in := compute.NewDatum(rec)
-	defer in.Release()
-	ix := compute.NewDatum(indices)
-	defer ix.Release()
-	out, err := compute.Take(compute.WithAllocator(ctx, alloc), *compute.DefaultTakeOptions(), in, ix)
-	if err != nil {
+	cols := make([]arrow.Array, rec.NumCols())
+	if err := gather(compute.WithAllocator(ctx, alloc), rec.Columns(), indices, cols); err != nil {
 		return nil, fmt.Errorf("take rows: %w", err)
 	}
-	return out.(*compute.RecordDatum).Value, nil
+	defer releaseAll(cols)
+	return array.NewRecord(rec.Schema(), cols, int64(len(idx))), nil
+}
+
+// filterRecord keeps the rows of rec where keep is true.
+func filterRecord(ctx context.Context, rec arrow.Record, keep []bool, alloc memory.Allocator, scratch *[]int32) (arrow.Record, error) {
+	idx := (*scratch)[:0]
+	for i, k := range keep {
+		if k {
+			idx = append(idx, int32(i))
+		}
+	}
+	*scratch = idx
+	return takeRecord(ctx, rec, idx, alloc)
 }

@@ -25,7 +25,9 @@ const (
 
 // Operator resolves a prefix (one argument) or infix (two arguments)
 // operator the way PostgreSQL does and returns the call with implicit casts
-// on its arguments, folded to a constant when every argument is one.
+// on its arguments. It does not fold constants: call Fold on the complete
+// expression, as PostgreSQL's planner does after parsing, so that a CASE
+// arm that can never be taken is dropped before its constants are computed.
 //
 // Besides the symbols of PostgreSQL (+ - * / % ^ || = <> != < <= > >= ~~ !~~
 // ~~* !~~* ~ !~ ~* !~*) it takes OpIsDistinctFrom and OpIsNotDistinctFrom.
@@ -145,7 +147,21 @@ func makeCall(name string, ov *overload, args []Expr) (Expr, error) {
 		coerced[i], resolved[i] = c, want
 	}
 	call := &Call{Fn: &Func{Name: name, Args: resolved, Ret: ov.ret, ov: ov}, Args: coerced}
-	return foldCall(call)
+	return validated(call)
+}
+
+// validated builds the call's kernel once so that constant arguments it
+// cannot take (an unknown date_trunc unit, an invalid regular expression)
+// are reported at bind time, not at the first row.
+func validated(c *Call) (Expr, error) {
+	args := c.Args
+	if c.Fn.ov.calc != nil {
+		return c, nil // the kernel sees widened arguments; nothing to check
+	}
+	if _, err := c.Fn.ov.kernel(args); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // coerce converts e to type to when a cast of level c allows it: untyped
@@ -447,8 +463,7 @@ func distinctFrom(op string, args []Expr) (Expr, error) {
 			return distinctKernel(k, negate), nil
 		},
 	}
-	call := &Call{Fn: &Func{Name: op, Args: eq.Fn.Args, Ret: types.Bool, ov: ov}, Args: eq.Args}
-	return foldCall(call)
+	return &Call{Fn: &Func{Name: op, Args: eq.Fn.Args, Ret: types.Bool, ov: ov}, Args: eq.Args}, nil
 }
 
 // extreme is GREATEST and LEAST: the largest (smallest) non-NULL argument,
@@ -477,7 +492,7 @@ func extreme(name string, args []Expr) (Expr, error) {
 		argTs[i] = t
 	}
 	ov := &overload{args: argTs, ret: t, nonStrict: true, kernel: k(extremeKernel(t, op))}
-	return foldCall(&Call{Fn: &Func{Name: name, Args: argTs, Ret: t, ov: ov}, Args: cs})
+	return &Call{Fn: &Func{Name: name, Args: argTs, Ret: t, ov: ov}, Args: cs}, nil
 }
 
 func comparable(t types.T) bool {
@@ -508,7 +523,7 @@ func concatCall(name string, args []Expr) (Expr, error) {
 		cs[i], argTs[i] = a, t
 	}
 	ov := &overload{args: argTs, ret: types.Text, nonStrict: true, kernel: concatKernel(name == "concat_ws")}
-	return foldCall(&Call{Fn: &Func{Name: name, Args: argTs, Ret: types.Text, ov: ov}, Args: cs})
+	return &Call{Fn: &Func{Name: name, Args: argTs, Ret: types.Text, ov: ov}, Args: cs}, nil
 }
 
 // Bind replaces the parameters of e with constants of their values

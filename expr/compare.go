@@ -2,6 +2,7 @@ package expr
 
 import (
 	"bytes"
+	"encoding/binary"
 	mbits "math/bits"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -103,74 +104,101 @@ func orderedCompare[T ordered](op cmpOp) evalFn {
 		return compareResult(st, args, func(out []byte, n int, xs, ys bool) {
 			switch {
 			case xs:
-				compareScalar(op.flip(), y[:n], x[0], out)
+				compareScalar(st, op.flip(), y[:n], x[0], out)
 			case ys:
-				compareScalar(op, x[:n], y[0], out)
+				compareScalar(st, op, x[:n], y[0], out)
 			default:
-				compareArrays(op, x[:n], y[:n], out)
+				compareArrays(st, op, x[:n], y[:n], out)
 			}
 		})
 	}
 }
 
-// compareArrays sets bit i of out where x[i] op y[i]. out is zeroed.
-func compareArrays[T ordered](op cmpOp, x, y []T, out []byte) {
+// compareArrays sets bit i of out where x[i] op y[i]. The comparisons go
+// to one byte per row first (no dependency between rows), then are packed
+// eight at a time.
+func compareArrays[T ordered](st *evalState, op cmpOp, x, y []T, out []byte) {
+	tmp := st.byteScratch(len(x))
 	y = y[:len(x)]
 	switch op {
 	case cmpEq:
-		for i := range x {
-			out[i>>3] |= b2u(x[i] == y[i]) << (i & 7)
+		for i := range tmp {
+			tmp[i] = b2u(x[i] == y[i])
 		}
 	case cmpNe:
-		for i := range x {
-			out[i>>3] |= b2u(x[i] != y[i]) << (i & 7)
+		for i := range tmp {
+			tmp[i] = b2u(x[i] != y[i])
 		}
 	case cmpLt:
-		for i := range x {
-			out[i>>3] |= b2u(x[i] < y[i]) << (i & 7)
+		for i := range tmp {
+			tmp[i] = b2u(x[i] < y[i])
 		}
 	case cmpLe:
-		for i := range x {
-			out[i>>3] |= b2u(x[i] <= y[i]) << (i & 7)
+		for i := range tmp {
+			tmp[i] = b2u(x[i] <= y[i])
 		}
 	case cmpGt:
-		for i := range x {
-			out[i>>3] |= b2u(x[i] > y[i]) << (i & 7)
+		for i := range tmp {
+			tmp[i] = b2u(x[i] > y[i])
 		}
 	case cmpGe:
-		for i := range x {
-			out[i>>3] |= b2u(x[i] >= y[i]) << (i & 7)
+		for i := range tmp {
+			tmp[i] = b2u(x[i] >= y[i])
 		}
 	}
+	packBits(out, tmp)
 }
 
-// compareScalar sets bit i of out where x[i] op c. out is zeroed.
-func compareScalar[T ordered](op cmpOp, x []T, c T, out []byte) {
+// compareScalar sets bit i of out where x[i] op c.
+func compareScalar[T ordered](st *evalState, op cmpOp, x []T, c T, out []byte) {
+	tmp := st.byteScratch(len(x))
+	x = x[:len(tmp)]
 	switch op {
 	case cmpEq:
-		for i := range x {
-			out[i>>3] |= b2u(x[i] == c) << (i & 7)
+		for i := range tmp {
+			tmp[i] = b2u(x[i] == c)
 		}
 	case cmpNe:
-		for i := range x {
-			out[i>>3] |= b2u(x[i] != c) << (i & 7)
+		for i := range tmp {
+			tmp[i] = b2u(x[i] != c)
 		}
 	case cmpLt:
-		for i := range x {
-			out[i>>3] |= b2u(x[i] < c) << (i & 7)
+		for i := range tmp {
+			tmp[i] = b2u(x[i] < c)
 		}
 	case cmpLe:
-		for i := range x {
-			out[i>>3] |= b2u(x[i] <= c) << (i & 7)
+		for i := range tmp {
+			tmp[i] = b2u(x[i] <= c)
 		}
 	case cmpGt:
-		for i := range x {
-			out[i>>3] |= b2u(x[i] > c) << (i & 7)
+		for i := range tmp {
+			tmp[i] = b2u(x[i] > c)
 		}
 	case cmpGe:
-		for i := range x {
-			out[i>>3] |= b2u(x[i] >= c) << (i & 7)
+		for i := range tmp {
+			tmp[i] = b2u(x[i] >= c)
 		}
+	}
+	packBits(out, tmp)
+}
+
+// packBits packs bytes that are 0 or 1 into the bits of out (LSB first).
+func packBits(out, src []byte) {
+	n := len(src)
+	full := n / 8
+	out = out[:(n+7)/8]
+	for j := 0; j < full; j++ {
+		v := binary.LittleEndian.Uint64(src[j*8:])
+		// Byte k of v lands on bit 56+k: the terms of the product never
+		// collide, so there are no carries.
+		out[j] = byte((v * 0x0102040810204080) >> 56)
+	}
+	if rest := src[full*8:]; len(rest) > 0 {
+		var b byte
+		for k, v := range rest {
+			b |= v << k
+		}
+		out[full] = b
 	}
 }
 

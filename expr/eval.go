@@ -75,6 +75,16 @@ type evalState struct {
 	failed []byte
 	// scratch is a reusable buffer for kernels that format text.
 	scratch []byte
+	// bytes is a reusable buffer of one byte per row.
+	bytes []byte
+}
+
+// byteScratch returns a reusable buffer of n bytes.
+func (st *evalState) byteScratch(n int) []byte {
+	if cap(st.bytes) < n {
+		st.bytes = make([]byte, n)
+	}
+	return st.bytes[:n]
 }
 
 // Compile prepares e for evaluation. Parameters must have been bound.

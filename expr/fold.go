@@ -106,7 +106,19 @@ func foldAll(es []Expr) ([]Expr, error) {
 
 // foldCall evaluates a call whose arguments are all constants.
 func foldCall(c *Call) (Expr, error) {
-	if c.Fn.ov != nil && c.Fn.ov.stable {
+	if c.Fn.ov == nil {
+		return c, nil
+	}
+	if !c.Fn.ov.nonStrict {
+		// A strict function of a NULL constant is NULL, whatever the
+		// other arguments.
+		for _, a := range c.Args {
+			if k, ok := a.(*Const); ok && k.Value == nil {
+				return &Const{T: c.Fn.Ret}, nil
+			}
+		}
+	}
+	if c.Fn.ov.stable {
 		return c, nil
 	}
 	return evalIfConst(c, c.Args...)

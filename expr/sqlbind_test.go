@@ -108,7 +108,12 @@ func bindSQL(sql string) (Expr, error) {
 		return nil, pgerror.New(pgerror.SyntaxError, "%v", err)
 	}
 	sel := res.Stmts[0].Stmt.GetSelectStmt()
-	return bindNode(sel.TargetList[0].GetResTarget().Val)
+	e, err := bindNode(sel.TargetList[0].GetResTarget().Val)
+	if err != nil {
+		return nil, err
+	}
+	// The planner folds constants once the whole expression is bound.
+	return Fold(e)
 }
 
 func nodeString(n *pg_query.Node) string { return n.GetString_().GetSval() }

@@ -10,7 +10,7 @@ import (
 
 // invalidTableDefinition is PostgreSQL's SQLSTATE 42P16 (not yet in
 // pgerror): two primary keys, two watermarks on one column.
-const invalidTableDefinition = "42P16"
+const invalidTableDefinition = pgerror.InvalidTableDefinition
 
 // createSource parses
 //
@@ -51,8 +51,6 @@ func (p *stmtParser) withOptions(stmt string) ([]Option, error) {
 	return p.optionList()
 }
 
-func (p *stmtParser) isAt(i int, t pg_query.Token) bool { return p.tokAt(i) == t }
-
 // createTable parses
 //
 //	CREATE TABLE [IF NOT EXISTS] name ( element [, ...] ) [APPEND ONLY]
@@ -80,8 +78,11 @@ func (p *stmtParser) createTable() (*CreateTable, error) {
 	if st.Name, err = p.objectName(); err != nil {
 		return nil, err
 	}
-	if w := p.word(); w == "of" || w == "partition" {
-		return nil, p.errorAt(p.i, pgerror.FeatureNotSupported, "CREATE TABLE ... %s OF is not supported", strings.ToUpper(w))
+	switch p.word() {
+	case "of":
+		return nil, p.errorAt(p.i, pgerror.FeatureNotSupported, "CREATE TABLE ... OF type is not supported")
+	case "partition":
+		return nil, p.errorAt(p.i, pgerror.FeatureNotSupported, "CREATE TABLE ... PARTITION OF is not supported")
 	}
 	if !p.is(pg_query.Token_ASCII_40) {
 		return nil, p.errHere()
@@ -95,8 +96,7 @@ func (p *stmtParser) createTable() (*CreateTable, error) {
 	if p.word() == "include" {
 		return nil, p.errorAt(p.i, pgerror.FeatureNotSupported, "INCLUDE is only supported in CREATE SOURCE")
 	}
-	if p.word() == "with" && p.isAt(p.i+1, pg_query.Token_ASCII_40) {
-		p.i++
+	if p.acceptWords("with") {
 		if st.Options, err = p.optionList(); err != nil {
 			return nil, err
 		}
@@ -134,7 +134,10 @@ func (p *stmtParser) tableElements(table ObjectName, keyed bool) (tableElements,
 
 	std := p.src.newStandardText().lit("CREATE TABLE t (")
 	standardElements := 0
-	type pendingWatermark struct{ colTok, exprFrom, exprTo int }
+	type pendingWatermark struct {
+		col                      string
+		colTok, exprFrom, exprTo int
+	}
 	var watermarks []pendingWatermark
 	// "()" declares nothing, as in PostgreSQL.
 	for start := open + 1; closeParen > open+1; {
@@ -157,7 +160,8 @@ func (p *stmtParser) tableElements(table ObjectName, keyed bool) (tableElements,
 		if p.wordAt(start) == "watermark" && p.wordAt(start+1) == "for" {
 			sub := &stmtParser{src: p.src, lo: start, hi: end, i: start + 2}
 			colTok := sub.i
-			if _, err := sub.identifier(false); err != nil {
+			col, err := sub.identifier(false)
+			if err != nil {
 				return els, err
 			}
 			if err := sub.expectWords("as"); err != nil {
@@ -166,7 +170,7 @@ func (p *stmtParser) tableElements(table ObjectName, keyed bool) (tableElements,
 			if sub.atEnd() {
 				return els, sub.errHere()
 			}
-			watermarks = append(watermarks, pendingWatermark{colTok: colTok, exprFrom: sub.i, exprTo: end})
+			watermarks = append(watermarks, pendingWatermark{col: col, colTok: colTok, exprFrom: sub.i, exprTo: end})
 		} else {
 			if standardElements > 0 {
 				std.lit(", ")
@@ -198,11 +202,7 @@ func (p *stmtParser) tableElements(table ObjectName, keyed bool) (tableElements,
 	}
 
 	for _, w := range watermarks {
-		sub := &stmtParser{src: p.src, lo: w.colTok, hi: w.exprTo, i: w.colTok}
-		col, err := sub.identifier(false)
-		if err != nil {
-			return els, err
-		}
+		col := w.col
 		found := false
 		for _, c := range els.columns {
 			found = found || c.Name == col

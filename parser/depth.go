@@ -8,7 +8,7 @@ import (
 
 // statementTooComplex is PostgreSQL's SQLSTATE 54001, which it reports as
 // "stack depth limit exceeded" (not yet in pgerror).
-const statementTooComplex = "54001"
+const statementTooComplex = pgerror.StatementTooComplex
 
 // maxChainDepth bounds how deep the tree of one statement may grow through
 // left-recursive constructs. PostgreSQL's grammar builds a left-deep tree for

@@ -103,9 +103,23 @@
 // the standard and the extended forms come back as one statement type. SHOW,
 // DROP, DECLARE and COPY are taken only when the streaming words follow.
 //
+// DECLARE ... FOR SUBSCRIBE and COPY (SUBSCRIBE ...) TO come back as
+// DeclareSubscribe and CopySubscribe: PostgreSQL's grammar parses the
+// declaration or the COPY around a placeholder query, and the subscription
+// is parsed here.
+//
 // # Limits
 //
 // Statements are split at every ';' outside strings and comments, like
 // psql without its BEGIN ATOMIC tracking: a SQL-standard function body
 // (CREATE FUNCTION ... BEGIN ATOMIC ...; ...; END) is cut at its first ';'.
+//
+// A statement chaining more than 5000 operators, joins or set operations
+// (1+1+1..., SELECT ... UNION SELECT ...) is refused with PostgreSQL's
+// "stack depth limit exceeded" (54001) before it reaches pg_query, whose C
+// code would overflow its stack on such trees and kill the process (see
+// maxChainDepth). PostgreSQL itself refuses them at about the same length.
+//
+// Input that is not valid UTF-8, or contains a NUL byte, is refused with
+// 22021 before scanning, as PostgreSQL refuses it on receipt.
 package parser

@@ -284,13 +284,6 @@ func defElemValue(n *pg_query.Node) (string, bool) {
 		return v.Float.Fval, true
 	case *pg_query.Node_Boolean:
 		return fmt.Sprint(v.Boolean.Boolval), true
-	case *pg_query.Node_TypeName:
-		// A keyword argument such as FORMAT JSON arrives as a type name.
-		var parts []string
-		for _, n := range v.TypeName.Names {
-			parts = append(parts, n.GetString_().GetSval())
-		}
-		return strings.Join(parts, "."), true
 	}
 	return "", true
 }

@@ -212,6 +212,8 @@ func (p *stmtParser) tokAt(i int) pg_query.Token {
 
 func (p *stmtParser) is(t pg_query.Token) bool { return p.tokAt(p.i) == t }
 
+func (p *stmtParser) isAt(i int, t pg_query.Token) bool { return p.tokAt(i) == t }
+
 // acceptWords consumes the given sequence of bare words if the statement
 // continues with all of them, and reports whether it did.
 func (p *stmtParser) acceptWords(words ...string) bool {

@@ -14,7 +14,7 @@ import (
 
 // characterNotInRepertoire is PostgreSQL's SQLSTATE for input that is not
 // valid in the server encoding (UTF8).
-const characterNotInRepertoire = "22021"
+const characterNotInRepertoire = pgerror.CharacterNotInRepertoire
 
 // maxIdentifierBytes is NAMEDATALEN-1: PostgreSQL truncates longer
 // identifiers, and so do we so that names agree with those inside pg_query

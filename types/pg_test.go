@@ -99,3 +99,22 @@ func TestBinaryAgainstPostgres(t *testing.T) {
 		}
 	}
 }
+
+// TestBinaryParametersAgainstPostgres sends Sluice's binary encodings to
+// PostgreSQL as binary parameters and checks that PostgreSQL reads the value
+// Sluice prints.
+func TestBinaryParametersAgainstPostgres(t *testing.T) {
+	conn := connectPostgres(t)
+	for _, c := range binaryCases {
+		b := AppendDatumBinary(nil, c.d, c.typ)
+		res := conn.ExecParams(context.Background(), "SELECT $1", [][]byte{b},
+			[]uint32{c.typ.OID()}, []int16{1}, []int16{0}).Read()
+		if res.Err != nil {
+			t.Errorf("%s %x: %v", c.typ, b, res.Err)
+			continue
+		}
+		if got, want := string(res.Rows[0][0]), string(AppendDatum(nil, c.d, c.typ)); got != want {
+			t.Errorf("%s %x: PostgreSQL reads %q, Sluice prints %q", c.typ, b, got, want)
+		}
+	}
+}

@@ -346,39 +346,39 @@ func parseBool(s string) (Datum, error) {
 // space, an optional sign and decimal digits (no underscores, no base
 // prefixes; those arrived in PostgreSQL 16).
 func parseInt(s string, bits int, t T) (int64, error) {
+	// The order of the checks is PostgreSQL's (pg_strtoint32): digits that
+	// overflow are out of range even when garbage follows them.
 	w := trimSpace(s)
 	neg := false
 	if len(w) > 0 && (w[0] == '+' || w[0] == '-') {
 		neg = w[0] == '-'
 		w = w[1:]
 	}
-	if len(w) == 0 {
+	if len(w) == 0 || !isDigit(w[0]) {
 		return 0, errInvalidSyntax(t, s)
+	}
+	outOfRange := func() error {
+		return pgerror.New(pgerror.NumericValueOutOfRange, "value \"%s\" is out of range for type %s", s, t)
 	}
 	// Accumulate negatively so that the minimum value parses.
 	limit := int64(-1) << (bits - 1)
 	var v int64
-	overflow := false
-	for i := 0; i < len(w); i++ {
-		c := w[i]
-		if !isDigit(c) {
-			return 0, errInvalidSyntax(t, s)
-		}
-		d := int64(c - '0')
+	i := 0
+	for ; i < len(w) && isDigit(w[i]); i++ {
+		d := int64(w[i] - '0')
 		if v < (limit+d)/10 {
-			overflow = true
-			continue
+			return 0, outOfRange()
 		}
 		v = v*10 - d
 	}
+	if i < len(w) {
+		return 0, errInvalidSyntax(t, s)
+	}
 	if !neg {
 		if v == limit {
-			overflow = true
+			return 0, outOfRange()
 		}
 		v = -v
-	}
-	if overflow {
-		return 0, pgerror.New(pgerror.NumericValueOutOfRange, "value \"%s\" is out of range for type %s", s, t)
 	}
 	return v, nil
 }
@@ -458,53 +458,124 @@ func appendPositional(buf, digits []byte, exp int) []byte {
 }
 
 // parseFloat parses float4 or float8 input as PostgreSQL's float4in and
-// float8in do: C strtod syntax with surrounding white space, Infinity and
-// NaN in any case, and an error for values that overflow or underflow to
-// zero (denormals are accepted).
+// float8in do: the longest prefix that C's strtod reads (decimal, hex,
+// inf, infinity, nan, any case), then only white space. A prefix that
+// overflows, or underflows to zero, is out of range even when garbage
+// follows it; denormals are accepted.
 func parseFloat(s string, bits int, t T) (float64, error) {
-	w := trimSpace(s)
-	if unsigned := strings.TrimLeft(w, "+-"); len(w)-len(unsigned) == 1 && equalFold(unsigned, "nan") {
-		return canonicalNaN, nil // strtod reads a signed NaN; Go does not
+	w := s
+	for len(w) > 0 && isSpace(w[0]) {
+		w = w[1:]
 	}
-	if w == "" || !floatSyntaxOK(w) {
+	n, hex, special := strtodPrefix(w)
+	if n == 0 {
 		return 0, errInvalidSyntax(t, s)
 	}
-	num := w
-	if isHexFloat(w) && !hasHexExponent(w) {
-		num = w + "p0" // strtod accepts hex without a binary exponent; Go does not.
-	}
-	f, err := strconv.ParseFloat(num, bits)
-	if err != nil {
-		if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
-			return 0, pgerror.New(pgerror.NumericValueOutOfRange, "\"%s\" is out of range for type %s", w, t)
-		}
-		return 0, errInvalidSyntax(t, s)
-	}
-	if f == 0 && mantissaNonZero(w) {
-		return 0, pgerror.New(pgerror.NumericValueOutOfRange, "\"%s\" is out of range for type %s", w, t)
-	}
-	if math.IsNaN(f) {
+	num := w[:n]
+	var f float64
+	switch {
+	case special == 'n':
 		f = canonicalNaN
+	case special == 'i':
+		f = math.Inf(1)
+		if num[0] == '-' {
+			f = math.Inf(-1)
+		}
+	default:
+		text := num
+		if hex && !hasHexExponent(num) {
+			text = num + "p0" // strtod reads hex without a binary exponent; Go does not
+		}
+		var err error
+		f, err = strconv.ParseFloat(text, bits)
+		if err != nil && !isRangeErr(err) {
+			return 0, errInvalidSyntax(t, s)
+		}
+		if math.IsInf(f, 0) || (f == 0 && mantissaNonZero(num, hex)) {
+			return 0, pgerror.New(pgerror.NumericValueOutOfRange, "\"%s\" is out of range for type %s", num, t)
+		}
+	}
+	for _, c := range []byte(w[n:]) {
+		if !isSpace(c) {
+			return 0, errInvalidSyntax(t, s)
+		}
 	}
 	return f, nil
 }
 
-// floatSyntaxOK rejects what Go's ParseFloat accepts but strtod does not:
-// digit-separating underscores.
-func floatSyntaxOK(w string) bool {
-	for i := 0; i < len(w); i++ {
-		if w[i] == '_' {
-			return false
+// strtodPrefix returns the length of the longest prefix of w that C's
+// strtod reads as a number, whether it is hexadecimal, and 'i' or 'n' for
+// the infinities and NaN.
+func strtodPrefix(w string) (n int, hex bool, special byte) {
+	i := 0
+	if i < len(w) && (w[i] == '+' || w[i] == '-') {
+		i++
+	}
+	rest := w[i:]
+	hasPrefixFold := func(p string) bool { return len(rest) >= len(p) && equalFold(rest[:len(p)], p) }
+	switch {
+	case hasPrefixFold("infinity"):
+		return i + 8, false, 'i'
+	case hasPrefixFold("inf"):
+		return i + 3, false, 'i'
+	case hasPrefixFold("nan"):
+		n = i + 3
+		if n < len(w) && w[n] == '(' { // nan(n-char-sequence)
+			j := n + 1
+			for j < len(w) && (isLetter(w[j]) || isDigit(w[j]) || w[j] == '_') {
+				j++
+			}
+			if j < len(w) && w[j] == ')' {
+				n = j + 1
+			}
+		}
+		return n, false, 'n'
+	}
+	digit := isDigit
+	if len(rest) > 2 && rest[0] == '0' && (rest[1] == 'x' || rest[1] == 'X') {
+		isHexDigit := func(c byte) bool { _, ok := hexValue(c); return ok }
+		j := i + 2
+		if j < len(w) && (isHexDigit(w[j]) || (w[j] == '.' && j+1 < len(w) && isHexDigit(w[j+1]))) {
+			hex, digit = true, isHexDigit
+			i = j
 		}
 	}
-	return true
-}
-
-func isHexFloat(w string) bool {
-	if len(w) > 0 && (w[0] == '+' || w[0] == '-') {
-		w = w[1:]
+	mant := 0
+	for i < len(w) && digit(w[i]) {
+		i, mant = i+1, mant+1
 	}
-	return len(w) > 2 && w[0] == '0' && (w[1] == 'x' || w[1] == 'X')
+	if i < len(w) && w[i] == '.' {
+		j := i + 1
+		for j < len(w) && digit(w[j]) {
+			j, mant = j+1, mant+1
+		}
+		if mant > 0 {
+			i = j
+		}
+	}
+	if mant == 0 {
+		if strings.HasPrefix(rest, "0x") || strings.HasPrefix(rest, "0X") {
+			return len(w) - len(rest) + 1, false, 0 // strtod reads the "0"
+		}
+		return 0, false, 0
+	}
+	expMark := byte('e')
+	if hex {
+		expMark = 'p'
+	}
+	if i < len(w) && (w[i]|0x20) == expMark {
+		j := i + 1
+		if j < len(w) && (w[j] == '+' || w[j] == '-') {
+			j++
+		}
+		if j < len(w) && isDigit(w[j]) {
+			for j < len(w) && isDigit(w[j]) {
+				j++
+			}
+			i = j
+		}
+	}
+	return i, hex, 0
 }
 
 func hasHexExponent(w string) bool {
@@ -518,13 +589,9 @@ func hasHexExponent(w string) bool {
 
 // mantissaNonZero reports whether the mantissa of a numeric literal has a
 // non-zero digit, so that a zero result means underflow.
-func mantissaNonZero(w string) bool {
-	hex := isHexFloat(w)
+func mantissaNonZero(w string, hex bool) bool {
 	if hex {
-		w = w[2:]
-		if w[0] == 'x' || w[0] == 'X' {
-			w = w[1:]
-		}
+		w = w[strings.IndexAny(w, "xX")+1:]
 	}
 	for i := 0; i < len(w); i++ {
 		c := w[i]

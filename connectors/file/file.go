@@ -22,9 +22,6 @@ import (
 	"github.com/sluicedb/sluice/types"
 )
 
-// UndefinedFile is SQLSTATE 58P01 (undefined_file), which package pgerror
-// does not list yet.
-const UndefinedFile = "58P01"
 
 // Option keys.
 const (
@@ -131,7 +128,7 @@ func NewSource(ctx context.Context, cfg connectors.SourceConfig) (connectors.Sou
 		return nil, err
 	}
 	if len(files) == 0 {
-		return nil, pgerror.New(UndefinedFile, "no file matches path %q", s.pattern)
+		return nil, pgerror.New(pgerror.UndefinedFile, "no file matches path %q", s.pattern)
 	}
 	if !s.glob {
 		fi, err := os.Stat(s.pattern)
@@ -139,7 +136,7 @@ func NewSource(ctx context.Context, cfg connectors.SourceConfig) (connectors.Sou
 			return nil, openErr(s.pattern, err)
 		}
 		if fi.IsDir() {
-			return nil, pgerror.New(UndefinedFile, "could not open file %q for reading: it is a directory", s.pattern).
+			return nil, pgerror.New(pgerror.UndefinedFile, "could not open file %q for reading: it is a directory", s.pattern).
 				WithHint("Use a glob pattern such as '%s' to read the files in a directory.", filepath.Join(s.pattern, "*"))
 		}
 	}
@@ -181,7 +178,7 @@ func (s *Source) Splits(ctx context.Context) ([]connectors.Split, error) {
 
 func openErr(path string, err error) error {
 	if errors.Is(err, fs.ErrNotExist) {
-		return pgerror.New(UndefinedFile, "could not open file %q for reading: no such file or directory", path)
+		return pgerror.New(pgerror.UndefinedFile, "could not open file %q for reading: no such file or directory", path)
 	}
 	return fmt.Errorf("open %s: %w", path, err)
 }

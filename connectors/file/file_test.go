@@ -168,11 +168,11 @@ func TestOptionValidation(t *testing.T) {
 			`invalid value for option "batch.size": "many" is not an integer`},
 		{"zero batch", map[string]string{"path": path, "batch.size": "0"}, pgerror.InvalidParameterValue,
 			`option "batch.size" must be between 1 and 1048576`},
-		{"missing file", map[string]string{"path": filepath.Join(dir, "nope.json")}, UndefinedFile,
+		{"missing file", map[string]string{"path": filepath.Join(dir, "nope.json")}, pgerror.UndefinedFile,
 			fmt.Sprintf(`could not open file %q for reading: no such file or directory`, filepath.Join(dir, "nope.json"))},
-		{"glob without matches", map[string]string{"path": filepath.Join(dir, "*.csv")}, UndefinedFile,
+		{"glob without matches", map[string]string{"path": filepath.Join(dir, "*.csv")}, pgerror.UndefinedFile,
 			fmt.Sprintf(`no file matches path %q`, filepath.Join(dir, "*.csv"))},
-		{"a directory", map[string]string{"path": dir}, UndefinedFile,
+		{"a directory", map[string]string{"path": dir}, pgerror.UndefinedFile,
 			fmt.Sprintf(`could not open file %q for reading: it is a directory`, dir)},
 	}
 	for _, tc := range tests {
@@ -421,7 +421,7 @@ func TestOpenMissingSplit(t *testing.T) {
 	write(t, filepath.Join(dir, "x.json"), "")
 	src := mustOpen(t, map[string]string{"path": filepath.Join(dir, "*.json")}, "JSON", nil)
 	_, err := src.Open(context.Background(), connectors.Split{ID: filepath.Join(dir, "gone.json")}, "")
-	if pgerror.Code(err) != UndefinedFile {
+	if pgerror.Code(err) != pgerror.UndefinedFile {
 		t.Errorf("got %v", err)
 	}
 	_, err = src.Open(context.Background(), connectors.Split{ID: filepath.Join(dir, "x.json")}, "100")
