@@ -17,6 +17,7 @@ import (
 	"github.com/sluicedb/sluice/pgerror"
 	"github.com/sluicedb/sluice/pgwire"
 	"github.com/sluicedb/sluice/plan"
+	"github.com/sluicedb/sluice/planner"
 	"github.com/sluicedb/sluice/types"
 )
 
@@ -226,8 +227,18 @@ func (s *Session) executePG(ctx context.Context, n *parser.PGStatement, params [
 		return nil, pgerror.New(pgerror.UndefinedObject, "unrecognized configuration parameter %q", name)
 	case node.GetExplainStmt() != nil:
 		return e.explain(&parser.Explain{Statement: &parser.PGStatement{Node: node.GetExplainStmt().Query}})
-	case node.GetUpdateStmt() != nil, node.GetDeleteStmt() != nil:
-		return nil, pgerror.New(pgerror.FeatureNotSupported, "UPDATE and DELETE are not supported yet")
+	case node.GetUpdateStmt() != nil:
+		m, err := e.planner.PlanUpdate(node.GetUpdateStmt(), paramTypesOf(params))
+		if err != nil {
+			return nil, err
+		}
+		return e.modify(ctx, m, params, "UPDATE")
+	case node.GetDeleteStmt() != nil:
+		m, err := e.planner.PlanDelete(node.GetDeleteStmt(), paramTypesOf(params))
+		if err != nil {
+			return nil, err
+		}
+		return e.modify(ctx, m, params, "DELETE")
 	}
 	return nil, pgerror.New(pgerror.FeatureNotSupported, "statement %s is not supported", strings.TrimPrefix(fmt.Sprintf("%T", node.Node), "*pg_query.Node_"))
 }
@@ -394,6 +405,50 @@ func (e *Engine) snapshot(p plan.Node) (*snapshots, error) {
 		}
 	}
 	return snaps, nil
+}
+
+// modify runs an UPDATE or DELETE and waits until the views on the table
+// reflect it.
+func (e *Engine) modify(ctx context.Context, m *planner.Modify, params []types.Datum, verb string) (*result, error) {
+	if len(params) < len(m.Params) {
+		return nil, pgerror.New(pgerror.ProtocolViolation, "statement needs %d parameters, got %d", len(m.Params), len(params))
+	}
+	var where *expr.Program
+	if m.Where != nil {
+		var err error
+		if where, err = expr.Compile(expr.Bind(m.Where, params)); err != nil {
+			return nil, err
+		}
+	}
+	var set *executor.Project
+	if m.Set != nil {
+		exprs := make([]expr.Expr, len(m.Set))
+		for i, x := range m.Set {
+			exprs[i] = expr.Bind(x, params)
+		}
+		var err error
+		ectx := &expr.EvalContext{Alloc: e.alloc, Now: time.Now().UnixMicro()}
+		if set, err = executor.NewProject(&plan.Project{Exprs: exprs, Cols: m.Table.Schema}, ectx); err != nil {
+			return nil, err
+		}
+	}
+	e.mu.RLock()
+	rt := e.tables[m.Table.Name]
+	e.mu.RUnlock()
+	if rt == nil {
+		return nil, pgerror.New(pgerror.UndefinedTable, "relation %q does not exist", m.Table.Name)
+	}
+	ectx := &expr.EvalContext{Alloc: e.alloc, Now: time.Now().UnixMicro()}
+	n, err := rt.store.Modify(ctx, e.alloc, func(rec arrow.Record) (executor.Change, error) {
+		return executor.Touch(ctx, rec, where, set, ectx)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := e.Flush(ctx); err != nil {
+		return nil, err
+	}
+	return tagOnly(verb + " " + strconv.Itoa(n)), nil
 }
 
 // insert adds rows to a table and waits until the views on it reflect them.

@@ -82,6 +82,9 @@ func (b *batchRun) run(ctx context.Context, n plan.Node, emit Emit) error {
 		}
 		return b.through(ctx, n.Input, op, emit)
 	case *plan.Window:
+		if n.Func == plan.Session {
+			return b.through(ctx, n.Input, NewSessionWindow(n, b.ectx.Alloc), emit)
+		}
 		return b.through(ctx, n.Input, NewWindowAssign(n, b.ectx.Alloc), emit)
 	case *plan.Aggregate:
 		op, err := NewHashAgg(n, b.ectx.Alloc)
@@ -176,7 +179,11 @@ func StreamOps(n plan.Node, ectx *expr.EvalContext) (*plan.Scan, []Operator, err
 		case *plan.Filter:
 			op, err = NewFilter(n, ectx)
 		case *plan.Window:
-			op = NewWindowAssign(n, ectx.Alloc)
+			if n.Func == plan.Session {
+				op = NewSessionWindow(n, ectx.Alloc)
+			} else {
+				op = NewWindowAssign(n, ectx.Alloc)
+			}
 		case *plan.Aggregate:
 			op, err = NewHashAgg(n, ectx.Alloc)
 		default:

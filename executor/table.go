@@ -6,8 +6,10 @@ import (
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/sluicedb/sluice/expr"
 	"github.com/sluicedb/sluice/pgerror"
 	"github.com/sluicedb/sluice/types"
 )
@@ -91,49 +93,109 @@ func (t *TableStore) Insert(ctx context.Context, rec arrow.Record) error {
 	return t.broadcast(ctx, Chunk{Rec: rec})
 }
 
-// Replace deletes the rows with keys and inserts rec in their place (rec
-// may be empty: a DELETE). Keys come from Scan.
-func (t *TableStore) Replace(ctx context.Context, keys []string, rec arrow.Record) error {
+// Change says what an UPDATE or DELETE does to one record of a table's rows:
+// which rows it touches and, for an UPDATE, their new values (in the order
+// of the touched rows). New is nil for a DELETE.
+type Change struct {
+	Touched []bool
+	New     arrow.Record
+}
+
+// Modify applies an UPDATE or DELETE atomically: decide is called for each
+// record of the current rows, under the table's lock, and the result is
+// applied only if every new row is valid (no NULL in a NOT NULL column, no
+// duplicate primary key), so a failing statement changes nothing. It returns
+// how many rows were touched.
+func (t *TableStore) Modify(ctx context.Context, alloc memory.Allocator, decide func(rec arrow.Record) (Change, error)) (int, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	old := make([]string, 0, len(keys))
-	for _, k := range keys {
-		if r, ok := t.rows[k]; ok {
-			old = append(old, r)
-			delete(t.rows, k)
+	recs, keys := t.scanLocked(alloc)
+	defer func() {
+		for _, r := range recs {
+			r.Release()
 		}
-	}
-	if len(old) > 0 {
-		rec := t.decode(memory.DefaultAllocator, old)
-		err := t.broadcast(ctx, Chunk{Rec: rec, Ops: deletes(len(old))})
-		rec.Release()
+	}()
+	var gone []string // keys of the touched rows
+	var newRecs []arrow.Record
+	defer func() {
+		for _, r := range newRecs {
+			r.Release()
+		}
+	}()
+	for i, rec := range recs {
+		ch, err := decide(rec)
 		if err != nil {
-			return err
+			return 0, err
 		}
-	}
-	if rec == nil || rec.NumRows() == 0 {
-		return nil
-	}
-	rows := t.rowEnc.Encode(rec)
-	var newKeys [][]byte
-	if t.keyEnc != nil {
-		newKeys = t.keyEnc.Encode(rec)
-	}
-	for i := range rows {
-		var k string
-		if newKeys != nil {
-			k = string(newKeys[i])
-			if _, dup := t.rows[k]; dup {
-				return pgerror.New(pgerror.UniqueViolation, "duplicate key value violates unique constraint %q", t.name+"_pkey")
+		for j, touched := range ch.Touched {
+			if touched {
+				gone = append(gone, keys[i][j])
 			}
-		} else {
-			t.nextRowID++
-			k = fmt.Sprint(t.nextRowID)
 		}
-		t.rows[k] = string(rows[i])
-		t.order = append(t.order, k)
+		if ch.New != nil {
+			newRecs = append(newRecs, ch.New)
+		}
 	}
-	return t.broadcast(ctx, Chunk{Rec: rec})
+	if len(gone) == 0 {
+		return 0, nil
+	}
+	// Validate the new rows before changing anything.
+	removed := make(map[string]bool, len(gone))
+	for _, k := range gone {
+		removed[k] = true
+	}
+	type newRow struct{ key, row string }
+	var inserts []newRow
+	seen := map[string]bool{}
+	for _, rec := range newRecs {
+		for i, c := range t.schema {
+			if c.NotNull && rec.Column(i).NullN() > 0 {
+				return 0, pgerror.New(pgerror.NotNullViolation, "null value in column %q of relation %q violates not-null constraint", c.Name, t.name)
+			}
+		}
+		rows := t.rowEnc.Encode(rec)
+		var ks [][]byte
+		if t.keyEnc != nil {
+			ks = t.keyEnc.Encode(rec)
+		}
+		for i, r := range rows {
+			var k string
+			if ks != nil {
+				k = string(ks[i])
+				if _, exists := t.rows[k]; (exists && !removed[k]) || seen[k] {
+					return 0, pgerror.New(pgerror.UniqueViolation, "duplicate key value violates unique constraint %q", t.name+"_pkey")
+				}
+				seen[k] = true
+			} else {
+				t.nextRowID++
+				k = fmt.Sprint(t.nextRowID)
+			}
+			inserts = append(inserts, newRow{key: k, row: string(r)})
+		}
+	}
+	old := make([]string, 0, len(gone))
+	for _, k := range gone {
+		old = append(old, t.rows[k])
+		delete(t.rows, k)
+	}
+	for _, in := range inserts {
+		t.rows[in.key] = in.row
+		t.order = append(t.order, in.key)
+	}
+	del := t.decode(alloc, old)
+	err := t.broadcast(ctx, Chunk{Rec: del, Ops: deletes(len(old))})
+	del.Release()
+	if err != nil {
+		return 0, err
+	}
+	for _, rec := range newRecs {
+		if rec.NumRows() > 0 {
+			if err := t.broadcast(ctx, Chunk{Rec: rec}); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return len(gone), nil
 }
 
 func (t *TableStore) decode(alloc memory.Allocator, rows []string) arrow.Record {
@@ -238,4 +300,41 @@ func (t *TableStore) broadcast(ctx context.Context, c Chunk) error {
 		}
 	}
 	return nil
+}
+
+// Touch evaluates an UPDATE or DELETE over one record of a table: the rows
+// where `where` is true (all rows when it is nil) are touched, and set (nil
+// for a DELETE) computes their new values.
+func Touch(ctx context.Context, rec arrow.Record, where *expr.Program, set *Project, ectx *expr.EvalContext) (Change, error) {
+	n := int(rec.NumRows())
+	touched := make([]bool, n)
+	if where == nil {
+		for i := range touched {
+			touched[i] = true
+		}
+	} else {
+		res, err := where.Eval(ectx, rec)
+		if err != nil {
+			return Change{}, err
+		}
+		mask := res.(*array.Boolean)
+		for i := range touched {
+			touched[i] = mask.IsValid(i) && mask.Value(i)
+		}
+		res.Release()
+	}
+	ch := Change{Touched: touched}
+	if set == nil {
+		return ch, nil
+	}
+	var idx []int32
+	sub, err := filterRecord(ctx, rec, touched, ectx.Alloc, &idx)
+	if err != nil {
+		return Change{}, err
+	}
+	defer sub.Release()
+	if ch.New, err = set.apply(sub); err != nil {
+		return Change{}, err
+	}
+	return ch, nil
 }

@@ -60,9 +60,7 @@ func binaryFixed[A, B, R arrow.FixedWidthType](st *evalState, args []vec, rt typ
 	buf, r := allocFixed[R](st, n)
 	if err := loop(fixedValues[A](a), fixedValues[B](b), a.scalar && n > 1, b.scalar && n > 1, r, &out); err != nil {
 		buf.Release()
-		if out.buf != nil {
-			out.buf.Release()
-		}
+		out.release()
 		return vec{}, err
 	}
 	return st.finishFixed(rt, buf, &out), nil
@@ -76,9 +74,7 @@ func unaryFixed[A, R arrow.FixedWidthType](st *evalState, arg vec, rt types.T,
 	buf, r := allocFixed[R](st, n)
 	if err := loop(fixedValues[A](arg), r, &out); err != nil {
 		buf.Release()
-		if out.buf != nil {
-			out.buf.Release()
-		}
+		out.release()
 		return vec{}, err
 	}
 	return st.finishFixed(rt, buf, &out), nil

@@ -246,6 +246,7 @@ func textIn(to types.T) evalFn {
 			d, err := types.ParseText(string(src.at(i)), to)
 			if err != nil {
 				if err := st.rowError(&out, i, err); err != nil {
+					out.release()
 					return vec{}, err
 				}
 				b.AppendNull()
@@ -253,6 +254,7 @@ func textIn(to types.T) evalFn {
 			}
 			types.Put(b, d, to)
 		}
+		out.release()
 		return vec{arr: b.NewArray(), scalar: out.mask == 0}, nil
 	}
 }

@@ -143,6 +143,13 @@ func (c *catalog) comparisons() {
 		for _, t := range same {
 			c.bin(name, t, t, tBool, k(compareKernel(t, op)))
 		}
+		if op == cmpEq || op == cmpNe {
+			// jsonb is stored in its canonical text form, so equal
+			// documents are equal strings (but for numbers that differ
+			// only in trailing zeros, 1.5 and 1.50, which PostgreSQL
+			// finds equal). Its ordering is not implemented.
+			c.bin(name, types.JSONB, types.JSONB, tBool, k(bytesCompare(op)))
+		}
 		for _, p := range cross {
 			ov := c.bin(name, p[0], p[1], tBool, k(compareKernel(p[2], op)))
 			ov.calc = ts(p[2], p[2])

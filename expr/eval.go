@@ -1,13 +1,11 @@
 package expr
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/bitutil"
-	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sluicedb/sluice/pgerror"
@@ -206,11 +204,9 @@ func Filter(ctx *EvalContext, batch arrow.Record, pred *Program) (arrow.Record, 
 	if mem == nil {
 		mem = memory.DefaultAllocator
 	}
-	// One goroutine: operators never start their own.
-	ec := compute.DefaultExecCtx()
-	ec.NumParallel = 1
-	cctx := compute.WithAllocator(compute.SetExecCtx(context.Background(), ec), mem)
-	out, err := compute.FilterRecordBatch(cctx, batch, sel, compute.DefaultFilterOptions())
+	d := sel.Data()
+	idx := selectedRows(d.Buffers()[1].Bytes(), d.Len(), count)
+	out, err := takeRecord(mem, batch, idx)
 	if err != nil {
 		return nil, fmt.Errorf("filter batch: %w", err)
 	}

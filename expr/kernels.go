@@ -139,6 +139,7 @@ func textKernel(rt types.T, f func(ra *rowArgs, i int, dst []byte) ([]byte, bool
 			if err != nil {
 				if err := st.rowError(&out, i, err); err != nil {
 					b.Release()
+					out.release()
 					return vec{}, err
 				}
 				b.AppendNull()
@@ -150,6 +151,7 @@ func textKernel(rt types.T, f func(ra *rowArgs, i int, dst []byte) ([]byte, bool
 			}
 			b.Append(st.scratch)
 		}
+		out.release()
 		return finishString(b, out.mask == 0), nil
 	}
 }
@@ -170,6 +172,7 @@ func rowKernel[R arrow.FixedWidthType](rt types.T, f func(ra *rowArgs, i int) (R
 			case err != nil:
 				if err := st.rowError(&out, i, err); err != nil {
 					buf.Release()
+					out.release()
 					return vec{}, err
 				}
 			case null:
@@ -197,6 +200,7 @@ func boolKernel(f func(ra *rowArgs, i int) (bool, error)) evalFn {
 			if err != nil {
 				if err := st.rowError(&out, i, err); err != nil {
 					values.Release()
+					out.release()
 					return vec{}, err
 				}
 				continue

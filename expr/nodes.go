@@ -36,20 +36,26 @@ func compileNode(e Expr) (node, error) {
 		}
 		return &callNode{fn: fn, args: []node{arg}, strict: true, ret: e.To}, nil
 	case *And:
-		args, err := compileNodes(e.Args)
+		args, err := compileBools(e.Args, "AND")
 		return &boolOpNode{args: args, and: true}, err
 	case *Or:
-		args, err := compileNodes(e.Args)
+		args, err := compileBools(e.Args, "OR")
 		return &boolOpNode{args: args}, err
 	case *Not:
-		arg, err := compileNode(e.Arg)
-		return &notNode{arg: arg}, err
+		args, err := compileBools([]Expr{e.Arg}, "NOT")
+		if err != nil {
+			return nil, err
+		}
+		return &notNode{arg: args[0]}, nil
 	case *IsNull:
 		arg, err := compileNode(e.Arg)
 		return &isNullNode{arg: arg, negate: e.Negate}, err
 	case *IsBool:
-		arg, err := compileNode(e.Arg)
-		return &isBoolNode{arg: arg, value: e.Value, negate: e.Negate}, err
+		args, err := compileBools([]Expr{e.Arg}, "IS TRUE")
+		if err != nil {
+			return nil, err
+		}
+		return &isBoolNode{arg: args[0], value: e.Value, negate: e.Negate}, nil
 	case *Case:
 		n := &caseNode{t: e.T}
 		for _, w := range e.Whens {
@@ -87,6 +93,21 @@ func compileNode(e Expr) (node, error) {
 		return compileIn(e)
 	}
 	return nil, pgerror.New(pgerror.InternalError, "cannot compile expression %T", e)
+}
+
+// compileBools compiles the arguments of a boolean operator, converting
+// an untyped NULL or literal to boolean as PostgreSQL's coerce_to_boolean
+// does (the binder normally has done so already).
+func compileBools(es []Expr, context string) ([]node, error) {
+	cs := make([]Expr, len(es))
+	for i, e := range es {
+		c, err := Coerce(e, types.Bool, context)
+		if err != nil {
+			return nil, err
+		}
+		cs[i] = c
+	}
+	return compileNodes(cs)
 }
 
 func compileNodes(es []Expr) ([]node, error) {

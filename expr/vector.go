@@ -158,6 +158,15 @@ func (v *validityOut) setNull(st *evalState, i int) {
 	bitutil.ClearBit(v.buf.Bytes(), i)
 }
 
+// release drops the bitmap, for results abandoned on an error or built
+// with a builder that keeps its own validity.
+func (v *validityOut) release() {
+	if v.buf != nil {
+		v.buf.Release()
+		v.buf = nil
+	}
+}
+
 // nulls counts the NULL rows and releases the bitmap when there are none.
 func (v *validityOut) nulls() int {
 	if v.buf == nil {
@@ -183,7 +192,7 @@ func (st *evalState) allocBitmap(n int) *memory.Buffer {
 func allocFixed[T arrow.FixedWidthType](st *evalState, n int) (*memory.Buffer, []T) {
 	buf := memory.NewResizableBuffer(st.mem)
 	var zero T
-	buf.Resize(n * int(unsafe.Sizeof(zero)))
+	buf.Resize(n * sizeOfT(zero))
 	return buf, arrow.GetData[T](buf.Bytes())[:n]
 }
 
@@ -291,3 +300,5 @@ func finishString(b *array.BinaryBuilder, scalar bool) vec {
 func (st *evalState) nullVec(t types.T) vec {
 	return vec{arr: array.MakeArrayOfNull(st.mem, t.Arrow(), 1), scalar: true}
 }
+
+func sizeOfT[T any](v T) int { return int(unsafe.Sizeof(v)) }

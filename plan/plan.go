@@ -28,6 +28,9 @@ const (
 	Retract
 )
 
+// IsAppendOnly reports whether the stream carries only inserts.
+func (k Kind) IsAppendOnly() bool { return k == AppendOnly }
+
 func (k Kind) String() string {
 	if k == AppendOnly {
 		return "append-only"
@@ -99,9 +102,10 @@ type WindowKind uint8
 const (
 	Tumble WindowKind = iota
 	Hop
+	Session
 )
 
-func (k WindowKind) String() string { return [...]string{"TUMBLE", "HOP"}[k] }
+func (k WindowKind) String() string { return [...]string{"TUMBLE", "HOP", "SESSION"}[k] }
 
 // Window assigns each row to its windows and appends window_start and
 // window_end. Sizes are in microseconds.
@@ -112,7 +116,13 @@ type Window struct {
 	Size    int64
 	Slide   int64 // HOP only; equal to Size for TUMBLE
 	Offset  int64
-	Cols    types.Schema
+	// Gap is SESSION's gap: rows of one partition less than Gap apart share
+	// a session.
+	Gap int64
+	// PartitionBy are the columns that SESSION keeps sessions apart by (the
+	// query's other GROUP BY keys).
+	PartitionBy []int
+	Cols        types.Schema
 }
 
 // AggCall is one aggregate function call.
@@ -226,7 +236,12 @@ func (n *Scan) Kind() Kind {
 func (n *Values) Kind() Kind  { return AppendOnly }
 func (n *Project) Kind() Kind { return n.Input.Kind() }
 func (n *Filter) Kind() Kind  { return n.Input.Kind() }
-func (n *Window) Kind() Kind  { return n.Input.Kind() }
+func (n *Window) Kind() Kind {
+	if n.Func == Session {
+		return Retract // a merge of sessions moves rows to a new window
+	}
+	return n.Input.Kind()
+}
 func (n *Aggregate) Kind() Kind {
 	if n.EmitOnWindowClose {
 		return AppendOnly
@@ -258,6 +273,9 @@ func (n *Project) Explain() string {
 }
 func (n *Filter) Explain() string { return "Filter " + n.Pred.String() }
 func (n *Window) Explain() string {
+	if n.Func == Session {
+		return fmt.Sprintf("Window SESSION time=#%d gap=%s partition-by=%v", n.TimeCol, FormatMicros(n.Gap), n.PartitionBy)
+	}
 	s := fmt.Sprintf("Window %s time=#%d size=%s", n.Func, n.TimeCol, FormatMicros(n.Size))
 	if n.Func == Hop {
 		s += " slide=" + FormatMicros(n.Slide)

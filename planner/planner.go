@@ -121,11 +121,27 @@ func markEmitOnWindowClose(n plan.Node) error {
 	case agg.WindowEnd < 0:
 		return pgerror.New(pgerror.FeatureNotSupported, "EMIT ON WINDOW CLOSE needs GROUP BY window_start or window_end of a TUMBLE or HOP over a column with a WATERMARK").
 			WithHint("Declare WATERMARK FOR the time column in CREATE SOURCE, and group by window_start or window_end.")
-	case !agg.InputAppendOnly:
+	case !agg.InputAppendOnly && !overSessions(agg.Input):
 		return pgerror.New(pgerror.FeatureNotSupported, "EMIT ON WINDOW CLOSE needs an append-only input")
 	}
 	agg.EmitOnWindowClose = true
 	return nil
+}
+
+// overSessions reports whether n's changes come only from a SESSION window
+// over an append-only input: sessions retract rows while they are open, but
+// a closed session never changes, which is all EMIT ON WINDOW CLOSE needs.
+func overSessions(n plan.Node) bool {
+	for {
+		if w, ok := n.(*plan.Window); ok {
+			return w.Func == plan.Session && w.Input.Kind().IsAppendOnly()
+		}
+		ins := n.Inputs()
+		if len(ins) != 1 {
+			return false
+		}
+		n = ins[0]
+	}
 }
 
 func walk(n plan.Node, f func(plan.Node) error) error {

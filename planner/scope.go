@@ -2,6 +2,7 @@ package planner
 
 import (
 	"github.com/sluicedb/sluice/pgerror"
+	"github.com/sluicedb/sluice/plan"
 	"github.com/sluicedb/sluice/types"
 )
 
@@ -25,6 +26,9 @@ type scope struct {
 	windowSize int64
 	// windowOnEventTime is set when the window is over the event-time column.
 	windowOnEventTime bool
+	// session is the SESSION window in FROM, whose partition keys are the
+	// query's GROUP BY columns.
+	session *plan.Window
 }
 
 func newScope() *scope { return &scope{windowStart: -1, windowEnd: -1, eventTime: -1} }

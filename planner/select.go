@@ -391,13 +391,27 @@ func (p *Planner) aggregate(input plan.Node, sc *scope, groups []expr.Expr, aggs
 			switch {
 			case ref.Index == sc.windowEnd && sc.windowOnEventTime && node.WindowEnd < 0:
 				node.WindowEnd, node.WindowShift = len(node.Keys), 0
-			case ref.Index == sc.windowStart && sc.windowOnEventTime && node.WindowEnd < 0:
+			case ref.Index == sc.windowStart && sc.windowOnEventTime && node.WindowEnd < 0 && sc.session == nil:
 				node.WindowEnd, node.WindowShift = len(node.Keys), sc.windowSize
 			}
 		}
 		keyIndex[g.String()] = len(node.Keys)
 		node.Keys = append(node.Keys, add(g, name))
 		outCols = append(outCols, types.Column{Name: name, Type: g.Type()})
+	}
+	if sc.session != nil {
+		// A session window keeps sessions apart by the other group keys.
+		sc.session.PartitionBy = nil
+		for _, g := range groups {
+			ref, ok := g.(*expr.ColumnRef)
+			switch {
+			case ok && (ref.Index == sc.windowStart || ref.Index == sc.windowEnd):
+			case ok:
+				sc.session.PartitionBy = append(sc.session.PartitionBy, ref.Index)
+			default:
+				return nil, nil, nil, pgerror.New(pgerror.FeatureNotSupported, "with a SESSION window, GROUP BY takes columns only, not the expression %s", g)
+			}
+		}
 	}
 	// With both window columns grouped, window_end is the exact close time.
 	for _, g := range groups {
@@ -650,11 +664,11 @@ func (p *Planner) windowFunction(b *binder, rf *pg.RangeFunction) (plan.Node, *s
 	case "hop":
 		kind, want = plan.Hop, 4
 	case "session":
-		return nil, nil, pgerror.New(pgerror.FeatureNotSupported, "SESSION windows are not supported yet").WithPosition(pos)
+		kind, want = plan.Session, 3
 	default:
 		return nil, nil, pgerror.New(pgerror.UndefinedFunction, "function %s does not exist in FROM; use TUMBLE or HOP", name).WithPosition(pos)
 	}
-	if len(fc.Args) != want && len(fc.Args) != want+1 {
+	if len(fc.Args) != want && (len(fc.Args) != want+1 || kind == plan.Session) {
 		return nil, nil, pgerror.New(pgerror.UndefinedFunction, "%s takes %d or %d arguments: %s", name, want, want+1, windowUsage(kind)).WithPosition(pos)
 	}
 	relRef := fc.Args[0].GetColumnRef()
@@ -689,6 +703,14 @@ func (p *Planner) windowFunction(b *binder, rf *pg.RangeFunction) (plan.Node, *s
 		if len(durations) > 1 {
 			w.Offset = durations[1]
 		}
+	case plan.Session:
+		w.Gap = durations[0]
+		if w.Gap <= 0 {
+			return nil, nil, pgerror.New(pgerror.InvalidParameterValue, "SESSION gap must be positive").WithPosition(pos)
+		}
+		if !input.Kind().IsAppendOnly() {
+			return nil, nil, pgerror.New(pgerror.FeatureNotSupported, "SESSION windows need an append-only input (a source, an APPEND ONLY table, or a view that EMITs ON WINDOW CLOSE)").WithPosition(pos)
+		}
 	case plan.Hop:
 		w.Slide, w.Size = durations[0], durations[1]
 		if len(durations) > 2 {
@@ -698,7 +720,7 @@ func (p *Planner) windowFunction(b *binder, rf *pg.RangeFunction) (plan.Node, *s
 			return nil, nil, pgerror.New(pgerror.InvalidParameterValue, "HOP window size must be a multiple of its slide (size %s, slide %s)", plan.FormatMicros(w.Size), plan.FormatMicros(w.Slide)).WithPosition(pos)
 		}
 	}
-	if w.Size <= 0 || w.Slide <= 0 {
+	if kind != plan.Session && (w.Size <= 0 || w.Slide <= 0) {
 		return nil, nil, pgerror.New(pgerror.InvalidParameterValue, "%s window size must be positive", name).WithPosition(pos)
 	}
 	alias := relName
@@ -714,13 +736,19 @@ func (p *Planner) windowFunction(b *binder, rf *pg.RangeFunction) (plan.Node, *s
 	sc.windowStart, sc.windowEnd = len(sc.cols)-2, len(sc.cols)-1
 	sc.windowSize = w.Size
 	sc.windowOnEventTime = sc.eventTime >= 0 && sc.eventTime == tc.Index
+	if kind == plan.Session {
+		sc.session = w
+	}
 	w.Cols = sc.schema()
 	return w, sc, nil
 }
 
 func windowUsage(k plan.WindowKind) string {
-	if k == plan.Tumble {
+	switch k {
+	case plan.Tumble:
 		return "TUMBLE(relation, time_column, size [, offset])"
+	case plan.Session:
+		return "SESSION(relation, time_column, gap)"
 	}
 	return "HOP(relation, time_column, slide, size [, offset])"
 }

@@ -400,6 +400,32 @@ func appendFloat(buf []byte, f float64, bits int) []byte {
 	}
 	start := len(buf)
 	buf = strconv.AppendFloat(buf, f, 'e', -1, bits)
+	if onRoundingBoundary(buf[start:], f, bits) {
+		// Go's shortest digits may lie exactly halfway to the neighbouring
+		// float (when the mantissa is even, reading them back rounds to f);
+		// PostgreSQL's Ryu never picks those. Take the shortest correctly
+		// rounded digits strictly closer to f instead. This is rare.
+		maxPrec := 16
+		if bits == 32 {
+			maxPrec = 8
+		}
+		nd := 0
+		for _, c := range buf[start:] {
+			if c == 'e' {
+				break
+			}
+			if isDigit(c) {
+				nd++
+			}
+		}
+		for prec := nd; prec <= maxPrec; prec++ { // nd+1 significant digits and up
+			buf = strconv.AppendFloat(buf[:start], f, 'e', prec, bits)
+			back, _ := strconv.ParseFloat(string(buf[start:]), bits)
+			if back == f && !onRoundingBoundary(buf[start:], f, bits) {
+				break
+			}
+		}
+	}
 	// buf[start:] is [-]d[.ddd]e±XX. Find the exponent.
 	e := len(buf) - 1
 	for buf[e] != 'e' {
@@ -432,6 +458,89 @@ func appendFloat(buf []byte, f float64, bits int) []byte {
 		buf = append(buf, '-')
 	}
 	return appendPositional(buf, digits, exp)
+}
+
+// onRoundingBoundary reports whether repr, f in %e notation, is exactly the
+// midpoint between f and one of its neighbouring floats.
+func onRoundingBoundary(repr []byte, f float64, bits int) bool {
+	var digits uint64
+	nd, exp, k := 0, 0, 0
+	for ; k < len(repr) && repr[k] != 'e'; k++ {
+		if isDigit(repr[k]) {
+			digits = digits*10 + uint64(repr[k]-'0')
+			nd++
+		}
+	}
+	if nd > 19 || k+2 > len(repr) {
+		return false
+	}
+	for _, c := range repr[k+2:] {
+		exp = exp*10 + int(c-'0')
+	}
+	if repr[k+1] == '-' {
+		exp = -exp
+	}
+	// f is m × 2^e with m an integer.
+	var m uint64
+	var e int
+	var pow2Boundary bool // f is a power of two: the gap below is half the gap above
+	if bits == 32 {
+		b := math.Float32bits(float32(math.Abs(f)))
+		expField, mant := int(b>>23&0xff), uint64(b&(1<<23-1))
+		m, e = mant, -149
+		if expField != 0 {
+			m, e = mant|1<<23, expField-150
+		}
+		pow2Boundary = mant == 0 && expField > 1
+	} else {
+		b := math.Float64bits(math.Abs(f))
+		expField, mant := int(b>>52&0x7ff), b&(1<<52-1)
+		m, e = mant, -1074
+		if expField != 0 {
+			m, e = mant|1<<52, expField-1075
+		}
+		pow2Boundary = mant == 0 && expField > 1
+	}
+	if m == 0 {
+		return false
+	}
+	decExp := exp - (nd - 1) // repr is digits × 10^decExp
+	if decimalEqualsDyadic(digits, decExp, 2*m+1, e-1) {
+		return true
+	}
+	if pow2Boundary {
+		return decimalEqualsDyadic(digits, decExp, 4*m-1, e-2)
+	}
+	return decimalEqualsDyadic(digits, decExp, 2*m-1, e-1)
+}
+
+// decimalEqualsDyadic reports whether d × 10^k equals n × 2^p for odd n.
+func decimalEqualsDyadic(d uint64, k int, n uint64, p int) bool {
+	if d == 0 {
+		return false
+	}
+	a := 0
+	for d%2 == 0 {
+		d /= 2
+		a++
+	}
+	// d × 10^k = d × 5^k × 2^(a+k), with d now odd.
+	if a+k != p {
+		return false
+	}
+	for ; k > 0; k-- {
+		if d > n/5 {
+			return false
+		}
+		d *= 5
+	}
+	for ; k < 0; k++ {
+		if d%5 != 0 {
+			return false
+		}
+		d /= 5
+	}
+	return d == n
 }
 
 // appendPositional writes the decimal digits d1d2d3... of a value
@@ -554,9 +663,6 @@ func strtodPrefix(w string) (n int, hex bool, special byte) {
 		}
 	}
 	if mant == 0 {
-		if strings.HasPrefix(rest, "0x") || strings.HasPrefix(rest, "0X") {
-			return len(w) - len(rest) + 1, false, 0 // strtod reads the "0"
-		}
 		return 0, false, 0
 	}
 	expMark := byte('e')

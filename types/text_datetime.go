@@ -242,6 +242,7 @@ type dateTime struct {
 
 	haveDate         bool
 	year, month, day int64
+	yearDigits       int // a year of at most two digits means 1970-2069, unless BC
 	bc               bool
 
 	haveTime     bool
@@ -354,6 +355,12 @@ func scanDateTime(s string, t T) (dateTime, error) {
 				j++
 			}
 			word := w[i:j]
+			if j < len(w) && (isDigit(w[j]) || w[j] == '-' || w[j] == '.') &&
+				!(equalFold(word, "t") && dt.haveDate) && monthNumber(word) == 0 {
+				// A word running into a number is a token PostgreSQL does
+				// not know (ISO's T separator and month names aside).
+				return dt, errDateSyntax(t, s)
+			}
 			if err := dt.applyWord(word, w, j, &monthByName, s, t); err != nil {
 				return dt, err
 			}
@@ -387,15 +394,26 @@ func scanDateTime(s string, t T) (dateTime, error) {
 			day, year = year, day
 		}
 		dt.haveDate = true
-		dt.year, dt.month, dt.day = twoDigitYear(year), monthByName, day.val
+		dt.year, dt.yearDigits, dt.month, dt.day = year.val, year.digits, monthByName, day.val
 	case monthByName == 0 && nnum == 1 && numbers[0].digits == 8:
 		v := numbers[0].val
 		dt.haveDate = true
-		dt.year, dt.month, dt.day = v/10000, v/100%100, v%100
+		dt.year, dt.yearDigits, dt.month, dt.day = v/10000, 4, v/100%100, v%100
+	case t == Time && !dt.haveTime && monthByName == 0 && nnum == 1 && (numbers[0].digits == 4 || numbers[0].digits == 6):
+		// HHMM or HHMMSS
+		v := numbers[0].val
+		if numbers[0].digits == 4 {
+			v *= 100
+		}
+		dt.haveTime = true
+		dt.hour, dt.minute, dt.second = v/10000, v/100%100, v%100
 	default:
 		return dt, errDateSyntax(t, s)
 	}
 	if dt.haveDate {
+		if dt.yearDigits <= 2 && !dt.bc {
+			dt.year = twoDigitYear(dateField{val: dt.year, digits: dt.yearDigits})
+		}
 		if dt.month < 1 || dt.month > 12 {
 			return dt, errFieldRange(s).WithHint("Perhaps you need a different \"datestyle\" setting.")
 		}
@@ -406,8 +424,8 @@ func scanDateTime(s string, t T) (dateTime, error) {
 	} else if dt.bc {
 		return dt, errDateSyntax(t, s)
 	}
-	if dt.ampm != 0 {
-		if !dt.haveTime || dt.hour > 12 {
+	if dt.ampm != 0 && dt.haveTime {
+		if dt.hour > 12 {
 			return dt, errFieldRange(s)
 		}
 		if dt.hour == 12 {
@@ -558,8 +576,9 @@ func scanClock(w string, i int, dt *dateTime) (int, bool) {
 	dt.haveTime = true
 	dt.hour, dt.minute, dt.second = parts[0], parts[1], parts[2]
 	if i < len(w) && w[i] == '.' {
-		if n < 3 {
-			return 0, false
+		if n == 2 {
+			// mm:ss.fff, as PostgreSQL reads a fraction after two fields
+			dt.hour, dt.minute, dt.second = 0, parts[0], parts[1]
 		}
 		j := i + 1
 		for j < len(w) && isDigit(w[j]) {
@@ -642,8 +661,11 @@ func scanDate(w string, i int, dt *dateTime, s string, t T) (int, error) {
 	default:
 		m, d, y = f[0], f[1], f[2] // DateStyle MDY
 	}
+	if (!m.month && m.digits > 2) || d.digits > 2 {
+		return 0, errDateSyntax(t, s)
+	}
 	dt.haveDate = true
-	dt.year, dt.month, dt.day = twoDigitYear(y), m.val, d.val
+	dt.year, dt.yearDigits, dt.month, dt.day = y.val, y.digits, m.val, d.val
 	return i, nil
 }
 

@@ -270,23 +270,62 @@ func ParseInterval(s string) (IntervalValue, error) {
 		}
 		return IntervalValue{}, errIntervalSyntax(s)
 	}
+	// Tokens as PostgreSQL's ParseDateTime makes them; other punctuation
+	// separates tokens and is otherwise ignored.
 	var fieldsBuf [16]intervalField
 	fields := fieldsBuf[:0]
 	for i := 0; i < len(s); {
 		c := s[i]
+		start := i
 		switch {
-		case isSpace(c) || c == ',' || c == ';' || c == '@':
+		case isSpace(c):
 			i++
-		case isDigit(c) || c == '.' || c == '+' || c == '-':
-			start := i
-			if c == '+' || c == '-' {
+		case isDigit(c):
+			for i < len(s) && isDigit(s[i]) {
 				i++
-				for i < len(s) && isSpace(s[i]) {
+			}
+			kind := byte('n')
+			switch {
+			case i < len(s) && s[i] == ':':
+				kind = 't'
+				for i < len(s) && (isDigit(s[i]) || s[i] == ':' || s[i] == '.') {
 					i++
 				}
-				if i == len(s) || !isDigit(s[i]) {
-					return IntervalValue{}, errIntervalSyntax(s)
+			case i < len(s) && (s[i] == '-' || s[i] == '/' || s[i] == '.'):
+				delim := s[i]
+				i++
+				if i < len(s) && isDigit(s[i]) {
+					for i < len(s) && isDigit(s[i]) {
+						i++
+					}
+					if i < len(s) && s[i] == delim {
+						for i < len(s) && (isDigit(s[i]) || s[i] == delim) {
+							i++
+						}
+					}
+				} else {
+					for i < len(s) && (isLetter(s[i]) || isDigit(s[i]) || s[i] == delim) {
+						i++
+					}
 				}
+			}
+			fields = append(fields, intervalField{text: s[start:i], kind: kind})
+		case c == '.':
+			i++
+			if i == len(s) || !isDigit(s[i]) {
+				return IntervalValue{}, errIntervalSyntax(s)
+			}
+			for i < len(s) && isDigit(s[i]) {
+				i++
+			}
+			fields = append(fields, intervalField{text: s[start:i], kind: 'n'})
+		case c == '+' || c == '-':
+			i++
+			for i < len(s) && isSpace(s[i]) {
+				i++
+			}
+			if i == len(s) || !isDigit(s[i]) {
+				return IntervalValue{}, errIntervalSyntax(s)
 			}
 			kind := byte('n')
 			for i < len(s) && (isDigit(s[i]) || s[i] == '.' || s[i] == ':' || s[i] == '-') {
@@ -297,11 +336,20 @@ func ParseInterval(s string) (IntervalValue, error) {
 			}
 			fields = append(fields, intervalField{text: s[start:i], kind: kind})
 		case isLetter(c):
-			start := i
 			for i < len(s) && isLetter(s[i]) {
 				i++
 			}
+			word := s[start:i]
+			if i < len(s) && (s[i] == '-' || s[i] == '/' || s[i] == '.' ||
+				((isDigit(s[i]) || s[i] == '+') && !isDateKeyword(word))) {
+				// A word running into digits or date separators is a
+				// date-like token, which no interval accepts, unless it is
+				// one of the date keywords (as in 1d2h).
+				return IntervalValue{}, errIntervalSyntax(s)
+			}
 			fields = append(fields, intervalField{text: s[start:i], kind: 'w'})
+		case c < 0x80 && isASCIIPunct(c):
+			i++
 		default:
 			return IntervalValue{}, errIntervalSyntax(s)
 		}
@@ -332,14 +380,19 @@ func ParseInterval(s string) (IntervalValue, error) {
 			mask = timeFields
 			unit = unitDay
 		case 'n':
+			// A number without a unit is in seconds at the end of the text;
+			// elsewhere it takes the unit of the field after it, so that
+			// "1 2 days" is two day fields and an error, as in PostgreSQL.
 			if unit == unitNone {
 				unit = unitSecond
 			}
 			var err error
-			if mask, err = acc.addNumber(f.text, unit, s); err != nil {
+			if mask, unit, err = acc.addNumber(f.text, unit, s); err != nil {
 				return IntervalValue{}, err
 			}
-			unit = unitNone
+			if unit == unitHour {
+				unit = unitDay // "1 5 hours" is 1 day 05:00:00
+			}
 		}
 		if mask&seen != 0 {
 			return IntervalValue{}, errIntervalSyntax(s)
@@ -356,6 +409,27 @@ func ParseInterval(s string) (IntervalValue, error) {
 		acc.usec, acc.days, acc.mons, acc.years = -acc.usec, -acc.days, -acc.mons, -acc.years
 	}
 	return acc.result(s)
+}
+
+// isDateKeyword reports whether a word that runs into a number still ends
+// the token: the single-letter units and "mon", which PostgreSQL's date
+// keyword table knows.
+func isDateKeyword(word string) bool {
+	switch {
+	case len(word) == 1:
+		switch word[0] | 0x20 {
+		case 'd', 'h', 'm', 's', 'y':
+			return true
+		}
+	case equalFold(word, "mon"):
+		return true
+	}
+	return false
+}
+
+// isASCIIPunct is C's ispunct for ASCII.
+func isASCIIPunct(c byte) bool {
+	return c > ' ' && c < 0x7f && !isLetter(c) && !isDigit(c)
 }
 
 func lookupIntervalUnit(word string) (uint16, bool) {
@@ -388,10 +462,10 @@ func splitSign(text string) (neg bool, rest string) {
 }
 
 // addNumber applies a number field (n, n.f, or y-m years-months) in unit and
-// returns the mask of the fields it sets.
-func (a *intervalAcc) addNumber(text string, unit uint16, s string) (uint16, error) {
+// returns the mask of the fields it sets and the unit it was taken in.
+func (a *intervalAcc) addNumber(text string, unit uint16, s string) (uint16, uint16, error) {
 	if unit == unitAgo {
-		return 0, errIntervalSyntax(s)
+		return 0, 0, errIntervalSyntax(s)
 	}
 	neg, body := splitSign(text)
 	j := 0
@@ -402,7 +476,7 @@ func (a *intervalAcc) addNumber(text string, unit uint16, s string) (uint16, err
 	if j > 0 {
 		v, err := strconv.ParseInt(body[:j], 10, 64)
 		if err != nil {
-			return 0, errIntervalField(s)
+			return 0, 0, errIntervalField(s)
 		}
 		val = v
 	}
@@ -414,41 +488,41 @@ func (a *intervalAcc) addNumber(text string, unit uint16, s string) (uint16, err
 	switch {
 	case rest == "":
 		if j == 0 {
-			return 0, errIntervalSyntax(s)
+			return 0, 0, errIntervalSyntax(s)
 		}
 	case rest[0] == '-':
 		// SQL standard years-months: the month count is 0..11.
-		if j == 0 || len(rest) == 1 || len(rest) > 3 {
-			return 0, errIntervalSyntax(s)
+		if j == 0 || len(rest) > 3 {
+			return 0, 0, errIntervalSyntax(s)
 		}
-		m, err := strconv.ParseInt(rest[1:], 10, 64)
-		if err != nil {
-			return 0, errIntervalSyntax(s)
+		m, ok := parseDigitsOrEmpty(rest[1:]) // "1-" is one year
+		if !ok {
+			return 0, 0, errIntervalSyntax(s)
 		}
 		if m >= 12 {
-			return 0, errIntervalField(s)
+			return 0, 0, errIntervalField(s)
 		}
 		if neg {
 			m = -m
 		}
 		if val > math.MaxInt64/12 || val < math.MinInt64/12 {
-			return 0, errIntervalField(s)
+			return 0, 0, errIntervalField(s)
 		}
 		val = val*12 + m
 		unit = unitMonth
 	case rest[0] == '.':
 		if j == 0 && len(rest) == 1 {
-			return 0, errIntervalSyntax(s)
+			return 0, 0, errIntervalSyntax(s)
 		}
 		for k := 1; k < len(rest); k++ {
 			if !isDigit(rest[k]) {
-				return 0, errIntervalSyntax(s)
+				return 0, 0, errIntervalSyntax(s)
 			}
 		}
 		if len(rest) > 1 {
 			f, err := strconv.ParseFloat(rest, 64)
 			if err != nil {
-				return 0, errIntervalSyntax(s)
+				return 0, 0, errIntervalSyntax(s)
 			}
 			frac = f
 		}
@@ -456,7 +530,7 @@ func (a *intervalAcc) addNumber(text string, unit uint16, s string) (uint16, err
 			frac = -frac
 		}
 	default:
-		return 0, errIntervalSyntax(s)
+		return 0, 0, errIntervalSyntax(s)
 	}
 	ok := true
 	mask := unit
@@ -490,9 +564,9 @@ func (a *intervalAcc) addNumber(text string, unit uint16, s string) (uint16, err
 		ok = a.years_(val, 1000) && a.fractYears(frac, 1000)
 	}
 	if !ok {
-		return 0, errIntervalField(s)
+		return 0, 0, errIntervalField(s)
 	}
-	return mask, nil
+	return mask, unit, nil
 }
 
 // addClock applies a [-]h:m[:s[.f]] field, or m:s.f when the second part has
@@ -516,8 +590,9 @@ func (a *intervalAcc) addClock(text, s string) error {
 	if n == 2 && containsByte(minText, '.') {
 		hourText, minText, secText = "0", hourText, minText
 	}
-	hour, ok1 := parseDigits(hourText)
-	minute, ok2 := parseDigits(minText)
+	// Empty components count as zero, as strtol leaves them in PostgreSQL.
+	hour, ok1 := parseDigitsOrEmpty(hourText)
+	minute, ok2 := parseDigitsOrEmpty(minText)
 	if !ok1 || !ok2 {
 		return errIntervalSyntax(s)
 	}
@@ -534,7 +609,7 @@ func (a *intervalAcc) addClock(text, s string) error {
 			fsec = parseFractionMicros(secText[dot:])
 		}
 		var ok bool
-		if sec, ok = parseDigits(whole); !ok {
+		if sec, ok = parseDigitsOrEmpty(whole); !ok {
 			return errIntervalSyntax(s)
 		}
 	}
@@ -553,6 +628,14 @@ func (a *intervalAcc) addClock(text, s string) error {
 		return errIntervalField(s)
 	}
 	return nil
+}
+
+// parseDigitsOrEmpty is parseDigits with "" read as 0.
+func parseDigitsOrEmpty(t string) (int64, bool) {
+	if t == "" {
+		return 0, true
+	}
+	return parseDigits(t)
 }
 
 // parseDigits parses a non-empty run of decimal digits; -1 means overflow.

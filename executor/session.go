@@ -1,0 +1,320 @@
+package executor
+
+import (
+	"container/heap"
+	"context"
+	"fmt"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sluicedb/sluice/plan"
+	"github.com/sluicedb/sluice/types"
+)
+
+// SessionWindow assigns rows to sessions: per partition key, rows whose
+// event times are less than the gap apart share a session, whose
+// window_start is its first event time and window_end its last plus the gap.
+//
+// A session's window changes as rows extend it or bridge it to another
+// session, so the operator's output is a changelog: when a session's window
+// changes, the rows it had emitted are retracted with the old window and
+// emitted again with the new one. Changes are emitted once per epoch (at
+// barriers), and before a watermark is passed on, so a downstream
+// aggregation sees final sessions before it closes their windows. Once the
+// watermark reaches a session's end, no row can join it any more and its
+// rows are dropped from the state.
+type SessionWindow struct {
+	node   *plan.Window
+	alloc  memory.Allocator
+	keyEnc *RowEncoder
+	rowEnc *RowEncoder
+	rowDec *RowDecoder
+	schema *arrow.Schema
+	tsType *arrow.TimestampType
+
+	parts   map[string][]*session
+	dirty   []*session
+	retired []emittedRows
+	closing sessionHeap
+	times   []int64
+}
+
+type session struct {
+	key         string
+	start, last int64
+	rows        []string // encoded input rows, in arrival order
+	removed     bool
+	dirty       bool
+	// What downstream has: the first emittedRows rows, with this window.
+	emitted                  bool
+	emittedStart, emittedEnd int64
+	emittedRows              int
+}
+
+// emittedRows are rows downstream holds with a window that no longer exists.
+type emittedRows struct {
+	rows       []string
+	start, end int64
+}
+
+// NewSessionWindow builds the session assignment of n, whose Func is
+// plan.Session.
+func NewSessionWindow(n *plan.Window, alloc memory.Allocator) *SessionWindow {
+	in := n.Input.Schema()
+	keyTypes := make([]types.T, len(n.PartitionBy))
+	for i, c := range n.PartitionBy {
+		keyTypes[i] = in[c].Type
+	}
+	all := make([]int, len(in))
+	for i := range all {
+		all[i] = i
+	}
+	return &SessionWindow{
+		node:   n,
+		alloc:  alloc,
+		keyEnc: NewRowEncoder(n.PartitionBy, keyTypes),
+		rowEnc: NewRowEncoder(all, in.Types()),
+		rowDec: NewRowDecoder(in.Types()),
+		schema: n.Cols.Arrow(),
+		tsType: n.Cols[len(n.Cols)-1].Type.Arrow().(*arrow.TimestampType),
+		parts:  make(map[string][]*session),
+	}
+}
+
+// Process assigns the rows of c to sessions; output waits for the barrier.
+func (w *SessionWindow) Process(ctx context.Context, _ int, c Chunk, _ Emit) error {
+	n := c.Len()
+	if n == 0 {
+		return nil
+	}
+	if c.Ops != nil {
+		for _, op := range c.Ops {
+			if op == Delete {
+				return fmt.Errorf("SESSION windows need an append-only input")
+			}
+		}
+	}
+	timeCol := c.Rec.Column(w.node.TimeCol)
+	times := int64s(timeCol, w.times)
+	w.times = times[:0]
+	keys := w.keyEnc.Encode(c.Rec)
+	rows := w.rowEnc.Encode(c.Rec)
+	gap := w.node.Gap
+	for i := 0; i < n; i++ {
+		if timeCol.IsNull(i) {
+			continue // a row without event time belongs to no session
+		}
+		t := times[i]
+		sessions := w.parts[string(keys[i])]
+		// The sessions that t is less than gap away from; they become one.
+		var into *session
+		kept := sessions[:0]
+		for _, s := range sessions {
+			if t > s.start-gap && t < s.last+gap {
+				if into == nil {
+					into = s
+				} else {
+					w.merge(into, s)
+					continue
+				}
+			}
+			kept = append(kept, s)
+		}
+		if into == nil {
+			into = &session{key: string(keys[i]), start: t, last: t}
+			kept = append(kept, into)
+		}
+		w.parts[into.key] = kept
+		into.start, into.last = min(into.start, t), max(into.last, t)
+		into.rows = append(into.rows, string(rows[i]))
+		w.markDirty(into)
+	}
+	return nil
+}
+
+// merge moves session b's rows into a.
+func (w *SessionWindow) merge(a, b *session) {
+	if b.emitted {
+		w.retired = append(w.retired, emittedRows{rows: b.rows[:b.emittedRows], start: b.emittedStart, end: b.emittedEnd})
+	}
+	a.start, a.last = min(a.start, b.start), max(a.last, b.last)
+	a.rows = append(a.rows, b.rows...)
+	b.removed = true
+	w.markDirty(a)
+}
+
+func (w *SessionWindow) markDirty(s *session) {
+	if !s.dirty {
+		s.dirty = true
+		w.dirty = append(w.dirty, s)
+	}
+}
+
+// Barrier emits the epoch's changes.
+func (w *SessionWindow) Barrier(ctx context.Context, _ Barrier, emit Emit) error {
+	return w.flush(ctx, emit)
+}
+
+// Finish emits every session of a bounded input.
+func (w *SessionWindow) Finish(ctx context.Context, emit Emit) error {
+	return w.flush(ctx, emit)
+}
+
+// Watermark emits pending changes, then forgets the sessions that have
+// ended at or before wm.
+func (w *SessionWindow) Watermark(ctx context.Context, wm int64, emit Emit) error {
+	if err := w.flush(ctx, emit); err != nil {
+		return err
+	}
+	for len(w.closing) > 0 && w.closing[0].end <= wm {
+		c := heap.Pop(&w.closing).(closingSession)
+		s := c.s
+		if s.removed || s.last+w.node.Gap != c.end {
+			continue // merged away or extended since
+		}
+		s.removed = true
+		sessions := w.parts[s.key]
+		for i, x := range sessions {
+			if x == s {
+				sessions = append(sessions[:i], sessions[i+1:]...)
+				break
+			}
+		}
+		if len(sessions) == 0 {
+			delete(w.parts, s.key)
+		} else {
+			w.parts[s.key] = sessions
+		}
+	}
+	return nil
+}
+
+// Sessions is the number of open sessions held in state.
+func (w *SessionWindow) Sessions() int {
+	n := 0
+	for _, ss := range w.parts {
+		n += len(ss)
+	}
+	return n
+}
+
+func (w *SessionWindow) flush(ctx context.Context, emit Emit) error {
+	if len(w.dirty) == 0 && len(w.retired) == 0 {
+		return nil
+	}
+	gap := w.node.Gap
+	del := newWindowedBuilder(w)
+	for _, r := range w.retired {
+		del.add(r.rows, r.start, r.end)
+	}
+	w.retired = w.retired[:0]
+	ins := newWindowedBuilder(w)
+	for _, s := range w.dirty {
+		s.dirty = false
+		if s.removed {
+			continue
+		}
+		start, end := s.start, s.last+gap
+		switch {
+		case s.emitted && s.emittedStart == start && s.emittedEnd == end:
+			ins.add(s.rows[s.emittedRows:], start, end)
+		default:
+			if s.emitted {
+				del.add(s.rows[:s.emittedRows], s.emittedStart, s.emittedEnd)
+			}
+			ins.add(s.rows, start, end)
+		}
+		s.emitted, s.emittedStart, s.emittedEnd, s.emittedRows = true, start, end, len(s.rows)
+		heap.Push(&w.closing, closingSession{end: end, s: s})
+	}
+	w.dirty = w.dirty[:0]
+	if err := del.emit(ctx, emit, true); err != nil {
+		ins.release()
+		return err
+	}
+	return ins.emit(ctx, emit, false)
+}
+
+// windowedBuilder builds output rows: decoded input rows plus their window.
+type windowedBuilder struct {
+	w      *SessionWindow
+	bs     []array.Builder
+	starts []int64
+	ends   []int64
+}
+
+func newWindowedBuilder(w *SessionWindow) *windowedBuilder {
+	return &windowedBuilder{w: w}
+}
+
+func (b *windowedBuilder) add(rows []string, start, end int64) {
+	if len(rows) == 0 {
+		return
+	}
+	if b.bs == nil {
+		b.bs = newBuilders(b.w.alloc, b.w.node.Input.Schema().Arrow())
+	}
+	for _, r := range rows {
+		b.w.rowDec.Append(b.bs, []byte(r))
+		b.starts = append(b.starts, start)
+		b.ends = append(b.ends, end)
+	}
+}
+
+func (b *windowedBuilder) release() {
+	for _, x := range b.bs {
+		x.Release()
+	}
+	b.bs = nil
+}
+
+func (b *windowedBuilder) emit(ctx context.Context, emit Emit, deleted bool) error {
+	if b.bs == nil {
+		return nil
+	}
+	cols := make([]arrow.Array, 0, len(b.bs)+2)
+	for _, x := range b.bs {
+		cols = append(cols, x.NewArray())
+		x.Release()
+	}
+	b.bs = nil
+	for _, vals := range [][]int64{b.starts, b.ends} {
+		tb := array.NewTimestampBuilder(b.w.alloc, b.w.tsType)
+		for _, v := range vals {
+			tb.Append(arrow.Timestamp(v))
+		}
+		cols = append(cols, tb.NewArray())
+		tb.Release()
+	}
+	rec := array.NewRecord(b.w.schema, cols, int64(len(b.starts)))
+	for _, c := range cols {
+		c.Release()
+	}
+	defer rec.Release()
+	var ops []Op
+	if deleted {
+		ops = deletes(len(b.starts))
+	}
+	return emit(ctx, Chunk{Rec: rec, Ops: ops})
+}
+
+type closingSession struct {
+	end int64
+	s   *session
+}
+
+// sessionHeap orders flushed sessions by their end, for closing.
+type sessionHeap []closingSession
+
+func (h sessionHeap) Len() int           { return len(h) }
+func (h sessionHeap) Less(i, j int) bool { return h[i].end < h[j].end }
+func (h sessionHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *sessionHeap) Push(x any)        { *h = append(*h, x.(closingSession)) }
+func (h *sessionHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
