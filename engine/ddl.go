@@ -72,6 +72,15 @@ func (e *Engine) createSource(ctx context.Context, s *parser.CreateSource) error
 			WithHint("Known connectors: %s.", e.connectorNames())
 	}
 	delete(opts, "connector")
+	rt.idleTimeout = defaultIdleTimeout
+	if v, ok := opts[optIdleTimeout]; ok {
+		d, err := connectors.Options{optIdleTimeout: v}.Duration(optIdleTimeout)
+		if err != nil || d <= 0 {
+			return pgerror.New(pgerror.InvalidParameterValue, "%s must be a positive duration such as '5s', not %q", optIdleTimeout, v)
+		}
+		rt.idleTimeout = d
+		delete(opts, optIdleTimeout)
+	}
 	conn, ok := e.opts.Connectors.Lookup(name)
 	if !ok {
 		return pgerror.New(pgerror.InvalidParameterValue, "unknown connector %q", name).
@@ -254,13 +263,19 @@ func (e *Engine) startView(obj *catalog.Object, p plan.Node) (*viewRuntime, erro
 			e.coord.AddRoot(rt.flow, func(ctx context.Context, b executor.Barrier) error {
 				return rt.flow.Send(ctx, executor.Message{Kind: executor.MsgBarrier, Barrier: b})
 			})
+			activity := newSplitActivity(len(splits))
 			for i, sp := range splits {
 				rt.finished.Add(1)
 				go func() {
 					defer rt.finished.Done()
-					e.readSplit(ctx, src, sp, i, rt.flow)
+					e.readSplit(ctx, src, sp, i, rt.flow, activity)
 				}()
 			}
+			rt.finished.Add(1)
+			go func() {
+				defer rt.finished.Done()
+				watchIdleSplits(ctx, src.idleTimeout, activity, rt.flow)
+			}()
 			rt.detach = func() { e.coord.RemoveRoot(rt.flow) }
 		case table != nil:
 			if err := table.store.Subscribe(ctx, rt.flow); err != nil {

@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -54,11 +55,19 @@ type Engine struct {
 }
 
 type sourceRuntime struct {
-	obj    *catalog.Object
-	source connectors.Source
-	stats  *executor.SourceStats
-	wmExpr expr.Expr // nil without WATERMARK
+	obj         *catalog.Object
+	source      connectors.Source
+	stats       *executor.SourceStats
+	wmExpr      expr.Expr // nil without WATERMARK
+	idleTimeout time.Duration
 }
+
+// optIdleTimeout is the source option, common to every connector, after
+// which a split without rows stops holding the watermark back.
+const (
+	optIdleTimeout     = "watermark.idle.timeout"
+	defaultIdleTimeout = 5 * time.Second
+)
 
 type tableRuntime struct {
 	obj    *catalog.Object
@@ -123,7 +132,7 @@ func (e *Engine) Flush(ctx context.Context) error { return e.coord.Flush(ctx) }
 // readSplit feeds one split of a source into a view's dataflow until ctx
 // ends. A failing reader is reopened at its last position with backoff, so
 // an outage of the outside system loses nothing that was read.
-func (e *Engine) readSplit(ctx context.Context, src *sourceRuntime, split connectors.Split, index int, flow *executor.Dataflow) {
+func (e *Engine) readSplit(ctx context.Context, src *sourceRuntime, split connectors.Split, index int, flow *executor.Dataflow, activity *splitActivity) {
 	var pos connectors.Position
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
@@ -141,13 +150,16 @@ func (e *Engine) readSplit(ctx context.Context, src *sourceRuntime, split connec
 			continue
 		}
 		src.stats.SetStatus("running")
-		err = e.pump(ctx, src, r, index, flow, &pos)
+		err = e.pump(ctx, src, r, index, flow, &pos, activity)
 		r.Close()
 		switch {
 		case ctx.Err() != nil:
 			return
 		case errors.Is(err, io.EOF):
 			src.stats.SetStatus("finished")
+			// A finished split must not hold the watermark back.
+			activity.finish(index)
+			_ = flow.Send(ctx, executor.Message{Kind: executor.MsgIdle, Split: index})
 			return
 		case err != nil:
 			src.stats.SetStatus(fmt.Sprintf("retrying: %v", err))
@@ -160,11 +172,14 @@ func (e *Engine) readSplit(ctx context.Context, src *sourceRuntime, split connec
 	}
 }
 
-func (e *Engine) pump(ctx context.Context, src *sourceRuntime, r connectors.Reader, index int, flow *executor.Dataflow, pos *connectors.Position) error {
+func (e *Engine) pump(ctx context.Context, src *sourceRuntime, r connectors.Reader, index int, flow *executor.Dataflow, pos *connectors.Position, activity *splitActivity) error {
 	for {
 		b, err := r.Next(ctx)
 		if err != nil {
 			return err
+		}
+		if b.Record != nil && b.Record.NumRows() > 0 {
+			activity.touch(index)
 		}
 		for _, re := range b.Errors {
 			src.stats.RecordError(fmt.Sprintf("%s: %v", re.Where, re.Err))
@@ -182,6 +197,55 @@ func (e *Engine) pump(ctx context.Context, src *sourceRuntime, r connectors.Read
 		}
 		if err := flow.Send(ctx, executor.Message{Chunk: executor.Chunk{Rec: b.Record}, Split: index}); err != nil {
 			return err
+		}
+	}
+}
+
+// splitActivity records when each split of a dataflow last produced rows.
+type splitActivity struct {
+	last     []atomic.Int64 // unix nanoseconds
+	idle     []atomic.Bool  // an idle message has been sent since
+	finished []atomic.Bool
+}
+
+func newSplitActivity(n int) *splitActivity {
+	a := &splitActivity{last: make([]atomic.Int64, n), idle: make([]atomic.Bool, n), finished: make([]atomic.Bool, n)}
+	now := time.Now().UnixNano()
+	for i := range a.last {
+		a.last[i].Store(now)
+	}
+	return a
+}
+
+func (a *splitActivity) touch(i int) {
+	a.last[i].Store(time.Now().UnixNano())
+	a.idle[i].Store(false)
+}
+
+func (a *splitActivity) finish(i int) { a.finished[i].Store(true) }
+
+// watchIdleSplits tells the dataflow about splits that have produced nothing
+// for timeout, so that they stop holding its watermark back. Time is read
+// here, at the edge, never inside an operator.
+func watchIdleSplits(ctx context.Context, timeout time.Duration, a *splitActivity, flow *executor.Dataflow) {
+	t := time.NewTicker(max(timeout/4, 10*time.Millisecond))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			for i := range a.last {
+				if a.finished[i].Load() || a.idle[i].Load() {
+					continue
+				}
+				if now.UnixNano()-a.last[i].Load() >= int64(timeout) {
+					a.idle[i].Store(true)
+					if err := flow.Send(ctx, executor.Message{Kind: executor.MsgIdle, Split: i}); err != nil {
+						return
+					}
+				}
+			}
 		}
 	}
 }

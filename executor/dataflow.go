@@ -17,6 +17,8 @@ const (
 	MsgChunk MsgKind = iota
 	MsgWatermark
 	MsgBarrier
+	// MsgIdle says that split Split has had no rows for a while.
+	MsgIdle
 )
 
 // Message is what travels on a dataflow's input channel: data, watermarks and
@@ -168,6 +170,15 @@ func (d *Dataflow) handle(ctx context.Context, m Message) (err error) {
 		return d.push(ctx, 0, m.Chunk)
 	case MsgWatermark:
 		return d.watermark(ctx, m.Watermark)
+	case MsgIdle:
+		if d.source == nil {
+			return nil
+		}
+		d.source.Idle(m.Split)
+		if wm, moved := d.source.Watermark(); moved {
+			return d.watermark(ctx, wm)
+		}
+		return nil
 	case MsgBarrier:
 		var errs []error
 		for i, op := range d.ops {

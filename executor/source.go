@@ -83,6 +83,7 @@ type WatermarkFilter struct {
 	ectx     *expr.EvalContext
 	stats    *SourceStats
 	splitWM  []int64
+	idle     []bool // splits excluded from the minimum until they send rows again
 	streamWM int64
 	emitted  int64
 	times    []int64
@@ -96,7 +97,7 @@ type WatermarkFilter struct {
 // time and rows pass through, only counted.
 func NewWatermarkFilter(timeCol int, wmExpr *expr.Program, splits int, ectx *expr.EvalContext, stats *SourceStats) *WatermarkFilter {
 	w := &WatermarkFilter{timeCol: timeCol, wmExpr: wmExpr, ectx: ectx, stats: stats,
-		splitWM: make([]int64, splits), streamWM: NoWatermark, emitted: NoWatermark}
+		splitWM: make([]int64, splits), idle: make([]bool, splits), streamWM: NoWatermark, emitted: NoWatermark}
 	for i := range w.splitWM {
 		w.splitWM[i] = NoWatermark
 	}
@@ -120,6 +121,9 @@ func (w *WatermarkFilter) Process(ctx context.Context, split int, c Chunk, emit 
 		return nil
 	}
 	w.stats.Rows.Add(int64(n))
+	if w.idle[split] {
+		w.idle[split] = false
+	}
 	if w.timeCol < 0 {
 		return emit(ctx, c)
 	}
@@ -168,13 +172,29 @@ func (w *WatermarkFilter) Process(ctx context.Context, split int, c Chunk, emit 
 	return emit(ctx, Chunk{Rec: out})
 }
 
-// advance recomputes the stream watermark as the minimum over splits.
-func (w *WatermarkFilter) advance() {
-	m := w.splitWM[0]
-	for _, s := range w.splitWM[1:] {
-		m = min(m, s)
+// Idle marks a split that has sent nothing for a while (or has ended): it no
+// longer holds the stream's watermark back, so one quiet partition cannot
+// stall every window. It counts again as soon as it sends rows.
+func (w *WatermarkFilter) Idle(split int) {
+	if split < len(w.idle) && !w.idle[split] {
+		w.idle[split] = true
+		w.advance()
 	}
-	if m > w.streamWM {
+}
+
+// advance recomputes the stream watermark as the minimum over the active
+// splits; it never moves back.
+func (w *WatermarkFilter) advance() {
+	m, any := int64(0), false
+	for i, s := range w.splitWM {
+		if w.idle[i] {
+			continue
+		}
+		if !any || s < m {
+			m, any = s, true
+		}
+	}
+	if any && m > w.streamWM {
 		w.streamWM = m
 	}
 }

@@ -88,3 +88,33 @@ func TestWatermarkIsTheMinimumOverSplits(t *testing.T) {
 		t.Fatalf("late rows = %d, want 1", got)
 	}
 }
+
+func TestAnIdleSplitStopsHoldingTheWatermarkBack(t *testing.T) {
+	stats := NewSourceStats()
+	w := watermarkMinus(t, "0 seconds", 2, stats)
+	rec := record(t, memory.DefaultAllocator, events, []types.Datum{"x", ts("2026-01-01 00:01:00")})
+	defer rec.Release()
+	if err := w.Process(context.Background(), 0, Chunk{Rec: rec}, func(context.Context, Chunk) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if wm, _ := w.Watermark(); wm != NoWatermark {
+		t.Fatalf("split 1 has sent nothing, yet the watermark moved to %d", wm)
+	}
+	w.Idle(1)
+	if wm, moved := w.Watermark(); !moved || wm != ts("2026-01-01 00:01:00").(int64) {
+		t.Fatalf("after split 1 went idle the watermark is %d (moved %v), want split 0's", wm, moved)
+	}
+	// The idle split comes back with an older row: it is late, and the
+	// watermark does not go back.
+	old := record(t, memory.DefaultAllocator, events, []types.Datum{"y", ts("2026-01-01 00:00:30")})
+	defer old.Release()
+	if err := w.Process(context.Background(), 1, Chunk{Rec: old}, func(context.Context, Chunk) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if got := stats.LateRows.Load(); got != 1 {
+		t.Fatalf("late rows = %d, want 1", got)
+	}
+	if wm, _ := w.Watermark(); wm != ts("2026-01-01 00:01:00").(int64) {
+		t.Fatalf("watermark went back to %d", wm)
+	}
+}

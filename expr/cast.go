@@ -212,6 +212,22 @@ func castFromFloat[F float](from, to types.T) evalFn {
 			return r, nil
 		})
 	}
+	if to == types.Numeric && from != types.Numeric {
+		// PostgreSQL converts a float to NUMERIC through its decimal
+		// form with 6 (real) or 15 (double) significant digits.
+		digits := 15
+		if from == types.Float4 {
+			digits = 6
+		}
+		return fixed1(to, func(v F) (float64, error) {
+			f := float64(v)
+			if math.IsNaN(f) || math.IsInf(f, 0) {
+				return f, nil
+			}
+			var buf [32]byte
+			return strconv.ParseFloat(string(strconv.AppendFloat(buf[:0], f, 'g', digits, 64)), 64)
+		})
+	}
 	return fixed1(to, func(v F) (float64, error) { return float64(v), nil })
 }
 

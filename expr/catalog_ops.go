@@ -212,14 +212,26 @@ func (c *catalog) textOps() {
 	c.bin("!~*", tText, tText, tBool, regexMatchKernel(true, true))
 }
 
-// anyCat is text || anynonarray and anynonarray || text: the non-text
-// operand is formatted with its output function.
+// anyCat is text || anynonarray and anynonarray || text. PostgreSQL
+// defines them as $1::text || $2, so the non-text operand is cast to text:
+// a boolean is 'true', not its output 't'.
 func anyCat(args []Expr) (evalFn, error) {
 	lt, rt := args[0].Type(), args[1].Type()
 	return textKernel(tText, func(ra *rowArgs, i int, dst []byte) ([]byte, bool, error) {
-		dst = appendAsText(dst, ra, 0, i, lt)
-		return appendAsText(dst, ra, 1, i, rt), false, nil
+		dst = appendCastText(dst, ra, 0, i, lt)
+		return appendCastText(dst, ra, 1, i, rt), false, nil
 	}), nil
+}
+
+// appendCastText appends argument j of row i as its cast to text.
+func appendCastText(dst []byte, ra *rowArgs, j, i int, t types.T) []byte {
+	if t == types.Bool {
+		if boolValue(ra.vecs[j], i) {
+			return append(dst, "true"...)
+		}
+		return append(dst, "false"...)
+	}
+	return appendAsText(dst, ra, j, i, t)
 }
 
 // appendAsText appends argument j of row i in its text form.

@@ -330,7 +330,7 @@ func chr(dst []byte, code int32) ([]byte, error) {
 	case code == 0:
 		return dst, pgerror.New(pgerror.ProgramLimitExceeded, "null character not permitted")
 	case code < 0:
-		return dst, pgerror.New(pgerror.ProgramLimitExceeded, "character number must be positive")
+		return dst, pgerror.New(pgerror.InvalidParameterValue, "character number must be positive")
 	case code > unicode.MaxRune:
 		return dst, pgerror.New(pgerror.ProgramLimitExceeded, "requested character too large for encoding: %d", code)
 	case code >= 0xD800 && code <= 0xDFFF:

@@ -121,17 +121,19 @@ func ParseText(s string, t T) (Datum, error) {
 		return parseBool(s)
 	case Int2:
 		v, err := parseInt(s, 16, t)
-		return int16(v), err
+		return datumOrError(int16(v), err)
 	case Int4:
 		v, err := parseInt(s, 32, t)
-		return int32(v), err
+		return datumOrError(int32(v), err)
 	case Int8:
-		return parseInt(s, 64, t)
+		v, err := parseInt(s, 64, t)
+		return datumOrError(v, err)
 	case Float4:
 		v, err := parseFloat(s, 32, t)
-		return float32(v), err
+		return datumOrError(float32(v), err)
 	case Float8:
-		return parseFloat(s, 64, t)
+		v, err := parseFloat(s, 64, t)
+		return datumOrError(v, err)
 	case Numeric:
 		return parseNumeric(s)
 	case Text, Varchar, Unknown:
@@ -157,6 +159,15 @@ func ParseText(s string, t T) (Datum, error) {
 		return nil, nil
 	}
 	return nil, pgerror.New(pgerror.FeatureNotSupported, "no input function for type %s", t)
+}
+
+// datumOrError returns a nil Datum with an error, so that a failed parse
+// never yields a usable zero value.
+func datumOrError[V any](v V, err error) (Datum, error) {
+	if err != nil {
+		return nil, err
+	}
+	return v, nil
 }
 
 // Put appends d to builder b, a builder of t.Arrow(); nil appends NULL. It is
@@ -218,9 +229,10 @@ func Value(arr arrow.Array, i int, t T) Datum {
 	case Float8, Numeric:
 		return arr.(*array.Float64).Value(i)
 	case Text, Varchar, JSONB, Unknown:
-		return arr.(*array.String).Value(i)
+		// Copy strings and bytes: Arrow's values alias the array's buffers,
+		// which may be released and reused while the Datum lives on.
+		return strings.Clone(arr.(*array.String).Value(i))
 	case Bytea:
-		// Copy: the array's buffer may be released while the Datum lives on.
 		return append([]byte{}, arr.(*array.Binary).Value(i)...)
 	case Date:
 		return int32(arr.(*array.Date32).Value(i))

@@ -4,8 +4,10 @@ package types
 //
 // Input follows PostgreSQL's DecodeInterval: fields are read from right to
 // left so that a unit applies to the number before it and a bare number takes
-// its unit from its position (seconds at the end, days before a time field);
-// each unit may appear once; fractions cascade into smaller units the way
+// its unit from its position (seconds at the end, days before a time field
+// or an hour count, otherwise the unit of the field after it); each unit may
+// appear once; punctuation other than signs and points only separates
+// fields; fractions cascade into smaller units the way
 // PostgreSQL does it (1.5 months is 1 mon 15 days, 0.1 years is 1 mon); "ago"
 // negates everything. ISO 8601 durations (P1Y2M3DT4H5M6S, P0001-02-03T04:05:06)
 // are read when the text starts with P, as in PostgreSQL. The SQL-standard

@@ -22,7 +22,6 @@ import (
 	"github.com/sluicedb/sluice/types"
 )
 
-
 // Option keys.
 const (
 	optPath      = "path"
