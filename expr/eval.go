@@ -126,7 +126,7 @@ func (st *evalState) applyFailures(arr arrow.Array) arrow.Array {
 	}
 	failed := bitutil.CountSetBits(st.failed, 0, st.n)
 	st.ctx.Errors += int64(failed)
-	if failed == 0 {
+	if failed == 0 || arr.DataType().ID() == arrow.NULL {
 		return arr
 	}
 	d := arr.Data()

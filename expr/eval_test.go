@@ -220,12 +220,14 @@ func TestFilter(t *testing.T) {
 }
 
 // Evaluating a slice of a batch (arrays with an offset) gives the same rows
-// as evaluating the whole batch.
+// as evaluating the whole batch, and an empty batch gives an empty result.
 func TestEvalSlicedBatch(t *testing.T) {
 	full := testBatch(t)
 	defer full.Release()
 	slice := full.NewSlice(1, full.NumRows())
 	defer slice.Release()
+	empty := full.NewSlice(2, 2)
+	defer empty.Release()
 	for _, sql := range diffExprs {
 		e, err := bindSQL(sql)
 		if err != nil {
@@ -244,6 +246,9 @@ func TestEvalSlicedBatch(t *testing.T) {
 		}
 		if !equalStrings(got, want[1:]) {
 			t.Errorf("%s on a slice: %q, want %q", sql, got, want[1:])
+		}
+		if got, err := evalText(t, &EvalContext{}, e, empty); err != nil || len(got) != 0 {
+			t.Errorf("%s on an empty batch: %q, %v", sql, got, err)
 		}
 	}
 }

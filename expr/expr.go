@@ -1,11 +1,3 @@
-// Package expr holds bound, typed scalar expressions and evaluates them over
-// Arrow record batches, a whole column at a time.
-//
-// The planner builds expressions with the constructors of this package, which
-// apply PostgreSQL's type rules (operator and function resolution, implicit
-// casts, the resolution of untyped literals). The executor compiles an
-// expression once and evaluates it per batch; there is no per-row interface
-// dispatch.
 package expr
 
 import (

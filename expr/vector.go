@@ -243,7 +243,7 @@ func (st *evalState) rowError(out *validityOut, i int, err error) error {
 // needed reports whether row i (any row, for a scalar) must be computed.
 func (st *evalState) needed(i int, scalar bool) bool {
 	if st.live == nil {
-		return true
+		return !scalar || st.n > 0 // a constant fails no row of an empty batch
 	}
 	if scalar {
 		return bitutil.CountSetBits(st.live, 0, st.n) > 0

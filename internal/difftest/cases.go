@@ -1,0 +1,342 @@
+package difftest
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Emit is a view's emit mode.
+type Emit int
+
+const (
+	// Incremental views show open windows with partial results.
+	Incremental Emit = iota
+	// OnWindowClose views emit each window once, when the watermark reaches
+	// its end: EMIT ON WINDOW CLOSE.
+	OnWindowClose
+)
+
+func (e Emit) String() string {
+	if e == OnWindowClose {
+		return "EMIT ON WINDOW CLOSE"
+	}
+	return "incremental"
+}
+
+// Feature names what a case needs beyond the stream table. Features that
+// may not exist yet are probed once per run (see Probes); a case whose
+// feature is missing is skipped, so it switches on by itself when the
+// feature lands.
+type Feature string
+
+const (
+	// Streams are the APPEND ONLY table with a watermark, TUMBLE and HOP:
+	// always there.
+	Streams Feature = ""
+	// SessionWindows is SESSION(rel, time_col, gap) in FROM.
+	SessionWindows Feature = "SESSION windows"
+	// TableUpdates is UPDATE and DELETE on a keyed table.
+	TableUpdates Feature = "UPDATE and DELETE on tables"
+)
+
+// Case is one continuous query of the matrix and its batch equivalent.
+type Case struct {
+	// Name is also the view's name, so views on views refer to it.
+	Name string
+	// Sluice is the view's SELECT, without the EMIT clause.
+	Sluice string
+	// Postgres computes the view's expected contents in PostgreSQL over the
+	// tables ev (the rows that were not late) and kv. Two tokens are replaced
+	// before it runs: {watermark} by the stream's final watermark, as a
+	// TIMESTAMP literal, and {view:name} by the expected contents of the case
+	// named name, as a subquery aliased name.
+	Postgres string
+	Emit     Emit
+	Needs    Feature
+	// KnownBug, when set, describes a Sluice bug this case finds: the case is
+	// skipped with that description until the bug is fixed.
+	KnownBug string
+}
+
+// CreateSQL is the statement that creates the case's view in Sluice.
+func (c Case) CreateSQL() string {
+	s := "CREATE MATERIALIZED VIEW " + c.Name + " AS " + c.Sluice
+	if c.Emit == OnWindowClose {
+		s += " EMIT ON WINDOW CLOSE"
+	}
+	return s
+}
+
+var viewToken = regexp.MustCompile(`\{view:([a-z0-9_]+)\}`)
+
+// DependsOn lists the cases whose views this case reads.
+func (c Case) DependsOn() []string {
+	var deps []string
+	for _, m := range viewToken.FindAllStringSubmatch(c.Postgres, -1) {
+		deps = append(deps, m[1])
+	}
+	return deps
+}
+
+// ReadsKeyedTable reports whether the case reads the keyed table kv rather
+// than the stream.
+func (c Case) ReadsKeyedTable() bool { return c.Needs == TableUpdates }
+
+// ResolvePostgres returns the case's PostgreSQL query with its tokens
+// replaced; byName finds the cases that views refer to.
+func (c Case) ResolvePostgres(byName map[string]Case, watermark time.Time) (string, error) {
+	var err error
+	out := viewToken.ReplaceAllStringFunc(c.Postgres, func(tok string) string {
+		name := viewToken.FindStringSubmatch(tok)[1]
+		dep, ok := byName[name]
+		if !ok {
+			err = fmt.Errorf("case %s reads view %s, which is not in the matrix", c.Name, name)
+			return tok
+		}
+		sub, subErr := dep.ResolvePostgres(byName, watermark)
+		if subErr != nil {
+			err = subErr
+			return tok
+		}
+		return "(" + sub + ") AS " + name
+	})
+	if err != nil {
+		return "", err
+	}
+	return strings.ReplaceAll(out, "{watermark}", TimestampLiteral(watermark)), nil
+}
+
+// window is a window function in FROM, written for Sluice and as the
+// equivalent subquery for PostgreSQL; both end up named w.
+type window struct {
+	sluice, postgres string
+}
+
+// interval renders d as an interval literal both dialects read.
+func interval(d time.Duration) string { return "INTERVAL '" + seconds(d) + "' SECOND" }
+
+// origin is where windows with an offset are aligned.
+func origin(offset time.Duration) string {
+	return "TIMESTAMP '1970-01-01 00:00:00' + " + interval(offset)
+}
+
+// relation is what a window function reads: its name in Sluice and the
+// matching relation in PostgreSQL's query.
+type relation struct{ sluice, postgres string }
+
+// evRelation is the stream table.
+var evRelation = relation{StreamTable, StreamTable}
+
+// tumble is TUMBLE(rel, ts, size [, offset]). In PostgreSQL a row's window
+// starts at date_bin(size, ts, epoch + offset).
+func tumble(rel relation, size, offset time.Duration) window {
+	args := interval(size)
+	if offset != 0 {
+		args += ", " + interval(offset)
+	}
+	start := fmt.Sprintf("date_bin(%s, ts, %s)", interval(size), origin(offset))
+	return window{
+		sluice:   fmt.Sprintf("TUMBLE(%s, ts, %s) AS w", rel.sluice, args),
+		postgres: fmt.Sprintf("(SELECT *, %s AS window_start, %s + %s AS window_end FROM %s) AS w", start, start, interval(size), rel.postgres),
+	}
+}
+
+// hop is HOP(rel, ts, slide, size [, offset]). In PostgreSQL a row belongs to
+// the size/slide windows that start at the slide boundaries from
+// date_bin(slide, ts, epoch + offset) - (size - slide) to
+// date_bin(slide, ts, epoch + offset): exactly those [start, start + size)
+// that contain ts.
+func hop(rel relation, slide, size, offset time.Duration) window {
+	args := interval(slide) + ", " + interval(size)
+	if offset != 0 {
+		args += ", " + interval(offset)
+	}
+	last := fmt.Sprintf("date_bin(%s, ts, %s)", interval(slide), origin(offset))
+	return window{
+		sluice: fmt.Sprintf("HOP(%s, ts, %s) AS w", rel.sluice, args),
+		postgres: fmt.Sprintf("(SELECT *, h.window_start + %s AS window_end FROM %s CROSS JOIN LATERAL "+
+			"generate_series(%s - %s, %s, %s) AS h(window_start)) AS w",
+			interval(size), rel.postgres, last, interval(size-slide), last, interval(slide)),
+	}
+}
+
+// session is SESSION(rel, ts, gap) for a query grouped by keys besides the
+// window. In PostgreSQL, per key in time order, a row whose time is at least
+// gap after the previous row's starts a new session (lag); a running sum of
+// those starts numbers the sessions. The running sum's default frame takes
+// rows with equal times together, so ties never split a session.
+func session(rel relation, gap time.Duration, keys ...string) window {
+	partition := ""
+	if len(keys) > 0 {
+		partition = "PARTITION BY " + strings.Join(keys, ", ")
+	}
+	sessionKeys := strings.Join(append(append([]string(nil), keys...), "session_id"), ", ")
+	return window{
+		sluice: fmt.Sprintf("SESSION(%s, ts, %s) AS w", rel.sluice, interval(gap)),
+		postgres: fmt.Sprintf("(SELECT *, min(ts) OVER (PARTITION BY %[1]s) AS window_start, "+
+			"max(ts) OVER (PARTITION BY %[1]s) + %[2]s AS window_end FROM "+
+			"(SELECT *, sum(starts) OVER (%[3]s ORDER BY ts) AS session_id FROM "+
+			"(SELECT *, CASE WHEN ts - lag(ts) OVER (%[3]s ORDER BY ts) < %[2]s THEN 0 ELSE 1 END AS starts FROM %[4]s) AS s1) AS s2) AS w",
+			sessionKeys, interval(gap), partition, rel.postgres),
+	}
+}
+
+// windowed builds a case whose query has the token {from} where the window
+// goes. With OnWindowClose, PostgreSQL keeps only the windows that end at or
+// before the final watermark: those Sluice has emitted.
+func windowed(name string, w window, emit Emit, needs Feature, query string) Case {
+	pg := w.postgres
+	if emit == OnWindowClose {
+		pg = fmt.Sprintf("(SELECT * FROM %s WHERE window_end <= {watermark}) AS w", pg)
+	}
+	return Case{
+		Name:     name,
+		Sluice:   strings.ReplaceAll(query, "{from}", w.sluice),
+		Postgres: strings.ReplaceAll(query, "{from}", pg),
+		Emit:     emit,
+		Needs:    needs,
+	}
+}
+
+// same builds a case whose query reads the same in both dialects (no window
+// function); views it reads are written {view:name} and become name in Sluice.
+func same(name string, needs Feature, query string) Case {
+	return Case{
+		Name:     name,
+		Sluice:   viewToken.ReplaceAllString(query, "$1"),
+		Postgres: query,
+		Needs:    needs,
+	}
+}
+
+const (
+	second = time.Second
+	// allAggregates are the aggregates of the issue over every type of ev.
+	allAggregates = "count(*) AS n, count(v) AS nv, count(DISTINCT g) AS texts, sum(v) AS total, sum(f) AS total_f, " +
+		"avg(v) AS mean, avg(f) AS mean_f, min(v) AS lo, max(v) AS hi, min(g) AS first_g, max(g) AS last_g, " +
+		"min(ts) AS first_ts, max(ts) AS last_ts"
+)
+
+// Matrix returns the continuous queries every seed runs, in an order where a
+// view comes after the views it reads.
+func Matrix() []Case {
+	tumble10 := tumble(evRelation, 10*second, 0)
+	tumble10off3 := tumble(evRelation, 10*second, 3*second)
+	tumble5 := tumble(evRelation, 5*second, 0)
+	tumble60off2 := tumble(evRelation, 60*second, 2*second)
+	hop5x15 := hop(evRelation, 5*second, 15*second, 0)
+	hop5x15off2 := hop(evRelation, 5*second, 15*second, 2*second)
+	hop5x15off7 := hop(evRelation, 5*second, 15*second, 7*second)
+	hop10x10 := hop(evRelation, 10*second, 10*second, 0)
+	hop5x10off3 := hop(evRelation, 5*second, 10*second, 3*second)
+
+	return []Case{
+		// Windows grouped by window and key, window only, window end only.
+		windowed("tumble_all_aggregates", tumble10, Incremental, Streams,
+			"SELECT window_start, window_end, k, "+allAggregates+" FROM {from} GROUP BY window_start, window_end, k"),
+		windowed("tumble_default_names", tumble10, Incremental, Streams,
+			"SELECT window_start, k, count(*), sum(v), avg(f), max(g) FROM {from} GROUP BY window_start, k"),
+		windowed("tumble_window_only", tumble10, Incremental, Streams,
+			"SELECT window_start, window_end, count(*) AS n, count(DISTINCT k) AS keys, sum(v) AS total, min(ts) AS first_ts, max(ts) AS last_ts FROM {from} GROUP BY window_start, window_end"),
+		windowed("tumble_offset_by_text", tumble10off3, Incremental, Streams,
+			"SELECT window_start, window_end, g, count(*) AS n, sum(f) AS total_f, min(v) AS lo, max(ts) AS last_ts FROM {from} GROUP BY window_start, window_end, g"),
+		windowed("tumble_by_end", tumble5, Incremental, Streams,
+			"SELECT window_end, k, count(v) AS nv, avg(f) AS mean_f, max(ts) AS last_ts FROM {from} GROUP BY window_end, k"),
+		windowed("tumble_minute_offset", tumble60off2, Incremental, Streams,
+			"SELECT window_start, count(*) AS n, count(DISTINCT g) AS texts, avg(v) AS mean, min(g) AS first_g FROM {from} GROUP BY window_start"),
+		windowed("hop_by_key", hop5x15, Incremental, Streams,
+			"SELECT window_start, window_end, k, count(*) AS n, count(v) AS nv, sum(v) AS total, min(v) AS lo, max(v) AS hi, avg(v) AS mean FROM {from} GROUP BY window_start, window_end, k"),
+		windowed("hop_offset_by_text", hop5x15off2, Incremental, Streams,
+			"SELECT window_start, g, count(*) AS n, sum(f) AS total_f, min(ts) AS first_ts, max(ts) AS last_ts, count(DISTINCT k) AS keys FROM {from} GROUP BY window_start, g"),
+		windowed("hop_offset_beyond_slide", hop5x15off7, Incremental, Streams,
+			"SELECT window_end, count(*) AS n, max(g) AS last_g, min(v) AS lo FROM {from} GROUP BY window_end"),
+		windowed("hop_size_equals_slide", hop10x10, Incremental, Streams,
+			"SELECT window_start, window_end, k, count(*) AS n, sum(v) AS total FROM {from} GROUP BY window_start, window_end, k"),
+
+		// No window: by key, by text, and no GROUP BY at all.
+		same("by_key", Streams, "SELECT k, "+allAggregates+" FROM ev GROUP BY k"),
+		same("by_text", Streams, "SELECT g, count(*) AS n, sum(v) AS total, max(ts) AS last_ts, avg(f) AS mean_f FROM ev GROUP BY g"),
+		same("by_key_expression", Streams, "SELECT k % 3 AS bucket, count(*) AS n, sum(v) AS total FROM ev GROUP BY k % 3"),
+		same("global", Streams, "SELECT count(DISTINCT k) AS keys, "+allAggregates+" FROM ev"),
+		same("global_nothing_matches", Streams, "SELECT count(*) AS n, sum(v) AS total, max(ts) AS last_ts FROM ev WHERE v > 5000000000000"),
+
+		// Filters, including ones that drop NULLs, and HAVING.
+		windowed("where_not_null", tumble10, Incremental, Streams,
+			"SELECT window_start, k, count(*) AS n, min(g) AS first_g, sum(v) AS total FROM {from} WHERE v IS NOT NULL AND g IS NOT NULL GROUP BY window_start, k"),
+		windowed("where_modulo", hop5x15, Incremental, Streams,
+			"SELECT window_start, window_end, count(*) AS n, sum(v) AS total, count(DISTINCT k) AS keys FROM {from} WHERE v % 3 = 0 GROUP BY window_start, window_end"),
+		same("where_boolean_mix", Streams,
+			"SELECT k, count(*) AS n, sum(f) AS total_f, max(g) AS last_g FROM ev WHERE (f > 0 AND g <> 'a') OR k IN (-1, 1) GROUP BY k"),
+		windowed("where_text", tumble10, Incremental, Streams,
+			"SELECT window_start, count(*) AS n, max(g) AS last_g FROM {from} WHERE g LIKE 'a%' OR g = '' GROUP BY window_start"),
+		windowed("having", tumble10, Incremental, Streams,
+			"SELECT window_start, k, count(*) AS n, sum(v) AS total FROM {from} GROUP BY window_start, k HAVING count(*) > 2 AND sum(v) > 0"),
+		same("having_by_text", Streams,
+			"SELECT g, count(*) AS n, avg(f) AS mean_f FROM ev GROUP BY g HAVING count(v) >= 5 OR max(v) < 0"),
+
+		// Expressions over aggregates and over group keys.
+		windowed("aggregate_expressions", tumble10, Incremental, Streams,
+			"SELECT window_start, k, sum(v) * 2 AS doubled, max(v) - min(v) AS spread, count(*) + count(v) AS counts, "+
+				"sum(f) / count(*) AS mean_f, coalesce(sum(v), 0) AS total, "+
+				"CASE WHEN count(v) = count(*) THEN 'full' ELSE 'gaps' END AS fill, max(ts) - min(ts) AS span "+
+				"FROM {from} GROUP BY window_start, k"),
+		windowed("group_by_boolean", tumble10, Incremental, Streams,
+			"SELECT window_start, v > 0 AS positive, count(*) AS n FROM {from} GROUP BY window_start, v > 0"),
+
+		// Without aggregation: every row counts, duplicates included.
+		same("projection", Streams, "SELECT k, g, v * 2 AS v2, f, ts FROM ev WHERE v > 0"),
+		windowed("window_projection", tumble10, Incremental, Streams,
+			"SELECT window_start, window_end, k, ts FROM {from} WHERE k = 1"),
+		same("distinct", Streams, "SELECT DISTINCT k, g FROM ev"),
+
+		// EMIT ON WINDOW CLOSE.
+		windowed("close_tumble", tumble10, OnWindowClose, Streams,
+			"SELECT window_start, k, count(*) AS n, sum(v) AS total, max(g) AS last_g FROM {from} GROUP BY window_start, k"),
+		windowed("close_tumble_offset_by_end", tumble10off3, OnWindowClose, Streams,
+			"SELECT window_end, count(*) AS n, avg(v) AS mean FROM {from} GROUP BY window_end"),
+		windowed("close_hop", hop5x15, OnWindowClose, Streams,
+			"SELECT window_start, window_end, count(*) AS n, min(ts) AS first_ts, max(ts) AS last_ts FROM {from} GROUP BY window_start, window_end"),
+		windowed("close_having", tumble5, OnWindowClose, Streams,
+			"SELECT window_start, g, count(*) AS n FROM {from} GROUP BY window_start, g HAVING count(*) > 1"),
+		windowed("close_where", hop5x10off3, OnWindowClose, Streams,
+			"SELECT window_start, k, sum(v) AS total, min(v) AS lo FROM {from} WHERE v IS NOT NULL GROUP BY window_start, k"),
+
+		// Views on views.
+		same("windows_per_key", Streams,
+			"SELECT k, count(*) AS windows, sum(n) AS n, max(total) AS best FROM {view:hop_by_key} GROUP BY k"),
+		same("closed_windows_per_key", Streams,
+			"SELECT k, count(*) AS windows, sum(n) AS n, min(window_start) AS first_window FROM {view:close_tumble} GROUP BY k"),
+		same("having_summary", Streams,
+			"SELECT count(*) AS groups, sum(n) AS n, max(total) AS best FROM {view:having}"),
+		same("filter_on_view", Streams,
+			"SELECT window_start, k, doubled, spread FROM {view:aggregate_expressions} WHERE spread > 100"),
+		same("key_count_histogram", Streams,
+			"SELECT n, count(*) AS keys FROM {view:by_key} GROUP BY n"),
+		windowed("tumble_on_view", tumble(relation{"projection", "{view:projection}"}, 10*second, 0), Incremental, Streams,
+			"SELECT window_start, count(*) AS n, sum(v2) AS total FROM {from} GROUP BY window_start"),
+
+		// SESSION windows.
+		windowed("session_by_key", session(evRelation, 3*second, "k"), Incremental, SessionWindows,
+			"SELECT window_start, window_end, k, count(*) AS n, sum(v) AS total, min(ts) AS first_ts, max(ts) AS last_ts, max(g) AS last_g FROM {from} GROUP BY window_start, window_end, k"),
+		windowed("session_global", session(evRelation, 1500*time.Millisecond), Incremental, SessionWindows,
+			"SELECT window_start, window_end, count(*) AS n, count(DISTINCT k) AS keys FROM {from} GROUP BY window_start, window_end"),
+		windowed("session_start_only", session(evRelation, 3*second, "k"), Incremental, SessionWindows,
+			"SELECT window_start, k, count(*) AS n FROM {from} GROUP BY window_start, k"),
+		windowed("close_session_by_text", session(evRelation, 2*second, "g"), OnWindowClose, SessionWindows,
+			"SELECT window_start, window_end, g, count(*) AS n, avg(f) AS mean_f FROM {from} GROUP BY window_start, window_end, g"),
+		same("sessions_per_key", SessionWindows,
+			"SELECT k, count(*) AS sessions, max(n) AS longest FROM {view:session_by_key} GROUP BY k"),
+
+		// A keyed table under INSERT, UPDATE and DELETE.
+		same("kv_by_key", TableUpdates,
+			"SELECT k, count(*) AS n, count(v) AS nv, sum(v) AS total, min(v) AS lo, max(v) AS hi, avg(v) AS mean, "+
+				"count(DISTINCT g) AS texts, min(g) AS first_g, max(g) AS last_g FROM kv GROUP BY k"),
+		same("kv_global", TableUpdates, "SELECT count(*) AS n, sum(v) AS total, min(v) AS lo, max(v) AS hi, min(g) AS first_g FROM kv"),
+		same("kv_filter", TableUpdates, "SELECT id, k, v * 2 AS v2, g FROM kv WHERE v % 2 = 0 OR g IS NULL"),
+		same("kv_having", TableUpdates, "SELECT g, count(*) AS n, max(v) AS hi FROM kv GROUP BY g HAVING count(*) > 1"),
+		same("kv_min_max_by_text", TableUpdates, "SELECT g, min(v) AS lo, max(v) AS hi, min(id) AS first_id, max(id) AS last_id FROM kv GROUP BY g"),
+		same("kv_count_histogram", TableUpdates, "SELECT n, count(*) AS keys FROM {view:kv_by_key} GROUP BY n"),
+	}
+}
