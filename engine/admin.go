@@ -41,18 +41,16 @@ func (e *Engine) showSources() *result {
 		if rt == nil {
 			continue
 		}
-		st := rt.stats
+		sum := rt.summary()
 		var wm types.Datum
-		if w := st.Watermark.Load(); w != executor.NoWatermark {
-			wm = w
+		if sum.watermark != executor.NoWatermark {
+			wm = sum.watermark
 		}
-		status, lastErr := st.Status()
 		var le types.Datum
-		if lastErr != "" {
-			le = lastErr
+		if sum.lastError != "" {
+			le = sum.lastError
 		}
-		rows = append(rows, []types.Datum{o.Name, o.Connector, st.Rows.Load(), st.Bytes.Load(),
-			st.LateRows.Load(), st.ErrorRows.Load(), wm, status, le})
+		rows = append(rows, []types.Datum{o.Name, o.Connector, sum.rows, sum.bytes, sum.late, sum.errs, wm, sum.status, le})
 	}
 	return rowsResult(cols, rows)
 }
@@ -67,7 +65,7 @@ func (e *Engine) showSourceErrors(name *parser.ObjectName) (*result, error) {
 			continue
 		}
 		if rt := e.sources[o.Name]; rt != nil {
-			for _, msg := range rt.stats.Errors() {
+			for _, msg := range rt.summary().errors {
 				rows = append(rows, []types.Datum{o.Name, msg})
 			}
 		}

@@ -51,7 +51,7 @@ func (e *Engine) createSource(ctx context.Context, s *parser.CreateSource) error
 		return pgerror.New(pgerror.FeatureNotSupported, "INCLUDE is not supported by this connector yet")
 	}
 	obj := &catalog.Object{Kind: catalog.Source, Name: s.Name.Name, Schema: schema, SQL: s.Text()}
-	rt := &sourceRuntime{obj: obj, stats: executor.NewSourceStats()}
+	rt := &sourceRuntime{obj: obj}
 	if len(s.Watermarks) > 1 {
 		return pgerror.New(pgerror.FeatureNotSupported, "only one WATERMARK per source is supported")
 	}
@@ -237,13 +237,15 @@ func (e *Engine) startView(obj *catalog.Object, p plan.Node) (*viewRuntime, erro
 
 	var filter *executor.WatermarkFilter
 	var splits []connectors.Split
+	var stats *executor.SourceStats
 	switch {
 	case src != nil:
 		if splits, err = src.source.Splits(ctx); err != nil {
 			cancel()
 			return nil, pgerror.New(pgerror.ConnectionException, "source %q: list splits: %v", src.obj.Name, err)
 		}
-		filter, err = watermarkFilter(src.obj, src.wmExpr, max(len(splits), 1), ectx, src.stats)
+		stats = executor.NewSourceStats()
+		filter, err = watermarkFilter(src.obj, src.wmExpr, max(len(splits), 1), ectx, stats)
 	case table != nil && table.wmExpr != nil:
 		filter, err = watermarkFilter(table.obj, table.wmExpr, 1, ectx, table.stats)
 	}
@@ -260,6 +262,7 @@ func (e *Engine) startView(obj *catalog.Object, p plan.Node) (*viewRuntime, erro
 	err = e.coord.Change(func() error {
 		switch {
 		case src != nil:
+			src.adopt(rt.flow, stats)
 			e.coord.AddRoot(rt.flow, func(ctx context.Context, b executor.Barrier) error {
 				return rt.flow.Send(ctx, executor.Message{Kind: executor.MsgBarrier, Barrier: b})
 			})
@@ -268,7 +271,7 @@ func (e *Engine) startView(obj *catalog.Object, p plan.Node) (*viewRuntime, erro
 				rt.finished.Add(1)
 				go func() {
 					defer rt.finished.Done()
-					e.readSplit(ctx, src, sp, i, rt.flow, activity)
+					e.readSplit(ctx, src, stats, sp, i, rt.flow, activity)
 				}()
 			}
 			rt.finished.Add(1)
@@ -276,7 +279,10 @@ func (e *Engine) startView(obj *catalog.Object, p plan.Node) (*viewRuntime, erro
 				defer rt.finished.Done()
 				watchIdleSplits(ctx, src.idleTimeout, activity, rt.flow)
 			}()
-			rt.detach = func() { e.coord.RemoveRoot(rt.flow) }
+			rt.detach = func() {
+				e.coord.RemoveRoot(rt.flow)
+				src.stopReading(rt.flow)
+			}
 		case table != nil:
 			if err := table.store.Subscribe(ctx, rt.flow); err != nil {
 				return err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -50,12 +51,70 @@ type Engine struct {
 	views   map[string]*viewRuntime
 }
 
+// sourceRuntime is a source and its readings: each view over the source
+// reads it on its own (as RisingWave's non-shared sources do), so each has
+// its own counters.
 type sourceRuntime struct {
 	obj         *catalog.Object
 	source      connectors.Source
-	stats       *executor.SourceStats
 	wmExpr      expr.Expr // nil without WATERMARK
 	idleTimeout time.Duration
+
+	mu       sync.Mutex
+	readings map[*executor.Dataflow]*executor.SourceStats
+}
+
+// adopt records the counters of one view's reading of the source.
+func (s *sourceRuntime) adopt(d *executor.Dataflow, st *executor.SourceStats) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.readings == nil {
+		s.readings = map[*executor.Dataflow]*executor.SourceStats{}
+	}
+	s.readings[d] = st
+}
+
+func (s *sourceRuntime) stopReading(d *executor.Dataflow) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.readings, d)
+}
+
+// sourceSummary is what SHOW SOURCES reports. Every reading reads the same
+// stream, so the furthest one stands for the source: its counters are the
+// rows the source has delivered, and a reading that fails shows in status.
+type sourceSummary struct {
+	rows, bytes, late, errs int64
+	watermark               int64
+	status, lastError       string
+	errors                  []string
+}
+
+func (s *sourceRuntime) summary() sourceSummary {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sum := sourceSummary{watermark: executor.NoWatermark, status: "idle: no materialized view reads it"}
+	var furthest *executor.SourceStats
+	for _, st := range s.readings {
+		if furthest == nil || st.Rows.Load() > furthest.Rows.Load() {
+			furthest = st
+		}
+		if status, _ := st.Status(); strings.HasPrefix(status, "retrying") {
+			sum.status = status
+		}
+	}
+	if furthest == nil {
+		return sum
+	}
+	sum.rows, sum.bytes = furthest.Rows.Load(), furthest.Bytes.Load()
+	sum.late, sum.errs = furthest.LateRows.Load(), furthest.ErrorRows.Load()
+	sum.watermark = furthest.Watermark.Load()
+	status, lastErr := furthest.Status()
+	if !strings.HasPrefix(sum.status, "retrying") {
+		sum.status = status
+	}
+	sum.lastError, sum.errors = lastErr, furthest.Errors()
+	return sum
 }
 
 // optIdleTimeout is the source option, common to every connector, after
@@ -128,7 +187,7 @@ func (e *Engine) Flush(ctx context.Context) error { return e.coord.Flush(ctx) }
 // readSplit feeds one split of a source into a view's dataflow until ctx
 // ends. A failing reader is reopened at its last position with backoff, so
 // an outage of the outside system loses nothing that was read.
-func (e *Engine) readSplit(ctx context.Context, src *sourceRuntime, split connectors.Split, index int, flow *executor.Dataflow, activity *splitActivity) {
+func (e *Engine) readSplit(ctx context.Context, src *sourceRuntime, stats *executor.SourceStats, split connectors.Split, index int, flow *executor.Dataflow, activity *splitActivity) {
 	var pos connectors.Position
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
@@ -137,7 +196,7 @@ func (e *Engine) readSplit(ctx context.Context, src *sourceRuntime, split connec
 			if ctx.Err() != nil {
 				return
 			}
-			src.stats.SetStatus(fmt.Sprintf("retrying: %v", err))
+			stats.SetStatus(fmt.Sprintf("retrying: %v", err))
 			e.logger.Warn("source open failed", "source", src.obj.Name, "split", split.ID, "err", err)
 			if !sleep(ctx, backoff) {
 				return
@@ -145,20 +204,20 @@ func (e *Engine) readSplit(ctx context.Context, src *sourceRuntime, split connec
 			backoff = min(2*backoff, 10*time.Second)
 			continue
 		}
-		src.stats.SetStatus("running")
-		err = e.pump(ctx, src, r, index, flow, &pos, activity)
+		stats.SetStatus("running")
+		err = e.pump(ctx, stats, r, index, flow, &pos, activity)
 		r.Close()
 		switch {
 		case ctx.Err() != nil:
 			return
 		case errors.Is(err, io.EOF):
-			src.stats.SetStatus("finished")
+			stats.SetStatus("finished")
 			// A finished split must not hold the watermark back.
 			activity.finish(index)
 			_ = flow.Send(ctx, executor.Message{Kind: executor.MsgIdle, Split: index})
 			return
 		case err != nil:
-			src.stats.SetStatus(fmt.Sprintf("retrying: %v", err))
+			stats.SetStatus(fmt.Sprintf("retrying: %v", err))
 			e.logger.Warn("source read failed", "source", src.obj.Name, "split", split.ID, "err", err)
 			if !sleep(ctx, backoff) {
 				return
@@ -168,7 +227,7 @@ func (e *Engine) readSplit(ctx context.Context, src *sourceRuntime, split connec
 	}
 }
 
-func (e *Engine) pump(ctx context.Context, src *sourceRuntime, r connectors.Reader, index int, flow *executor.Dataflow, pos *connectors.Position, activity *splitActivity) error {
+func (e *Engine) pump(ctx context.Context, stats *executor.SourceStats, r connectors.Reader, index int, flow *executor.Dataflow, pos *connectors.Position, activity *splitActivity) error {
 	for {
 		b, err := r.Next(ctx)
 		if err != nil {
@@ -178,9 +237,9 @@ func (e *Engine) pump(ctx context.Context, src *sourceRuntime, r connectors.Read
 			activity.touch(index)
 		}
 		for _, re := range b.Errors {
-			src.stats.RecordError(fmt.Sprintf("%s: %v", re.Where, re.Err))
+			stats.RecordError(fmt.Sprintf("%s: %v", re.Where, re.Err))
 		}
-		src.stats.Bytes.Add(b.Bytes)
+		stats.Bytes.Add(b.Bytes)
 		if b.Position != "" {
 			*pos = b.Position
 		}

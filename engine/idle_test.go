@@ -46,7 +46,7 @@ func TestAnIdleSplitDoesNotStallWindows(t *testing.T) {
 		}
 		select {
 		case <-ctx.Done():
-			t.Fatalf("windows did not close: the view has %v", got)
+			t.Fatalf("windows did not close: the view has %v; sources: %v", got, queryText(t, context.Background(), conn, "SHOW SOURCES"))
 		case <-time.After(20 * time.Millisecond):
 		}
 	}

@@ -154,9 +154,6 @@ func (w *WatermarkFilter) Process(ctx context.Context, split int, c Chunk, emit 
 			w.advance()
 		}
 	}
-	if wm := w.streamWM; wm > w.stats.Watermark.Load() {
-		w.stats.Watermark.Store(wm)
-	}
 	if late == 0 {
 		return emit(ctx, c)
 	}
@@ -183,18 +180,29 @@ func (w *WatermarkFilter) Idle(split int) {
 }
 
 // advance recomputes the stream watermark as the minimum over the active
-// splits; it never moves back.
+// splits or, when every split is idle, the maximum over all of them: nothing
+// is pending anywhere, so nothing the splits have shown can still change. It
+// never moves back.
 func (w *WatermarkFilter) advance() {
-	m, any := int64(0), false
+	m, active := int64(0), false
 	for i, s := range w.splitWM {
 		if w.idle[i] {
 			continue
 		}
-		if !any || s < m {
-			m, any = s, true
+		if !active || s < m {
+			m, active = s, true
 		}
 	}
-	if any && m > w.streamWM {
+	if !active {
+		m = w.splitWM[0]
+		for _, s := range w.splitWM[1:] {
+			m = max(m, s)
+		}
+	}
+	if m > w.streamWM {
 		w.streamWM = m
+		if m > w.stats.Watermark.Load() {
+			w.stats.Watermark.Store(m)
+		}
 	}
 }

@@ -118,3 +118,20 @@ func TestAnIdleSplitStopsHoldingTheWatermarkBack(t *testing.T) {
 		t.Fatalf("watermark went back to %d", wm)
 	}
 }
+
+func TestWhenEverySplitIsIdleTheWatermarkIsTheirMaximum(t *testing.T) {
+	w := watermarkMinus(t, "0 seconds", 2, NewSourceStats())
+	rec := record(t, memory.DefaultAllocator, events, []types.Datum{"x", ts("2026-01-01 00:01:00")})
+	defer rec.Release()
+	if err := w.Process(context.Background(), 0, Chunk{Rec: rec}, func(context.Context, Chunk) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	w.Idle(0) // split 1 still holds the watermark back
+	if wm, _ := w.Watermark(); wm != NoWatermark {
+		t.Fatalf("watermark = %d while split 1 is active", wm)
+	}
+	w.Idle(1)
+	if wm, _ := w.Watermark(); wm != ts("2026-01-01 00:01:00").(int64) {
+		t.Fatalf("watermark = %d with every split idle, want split 0's", wm)
+	}
+}

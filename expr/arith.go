@@ -564,9 +564,6 @@ func checkedFloatFunc(t types.T, f func(float64) (float64, error)) evalFn {
 			for i := range r {
 				v, err := f(x[i])
 				if err != nil {
-					if !out.valid(i) {
-						continue
-					}
 					if err := st.rowError(out, i, err); err != nil {
 						return err
 					}

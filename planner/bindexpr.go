@@ -598,3 +598,26 @@ func sqlValueFunction(f *pg.SQLValueFunction) (expr.Expr, error) {
 	}
 	return nil, pgerror.New(pgerror.FeatureNotSupported, "%s is not supported", f.Op)
 }
+
+// bindFolded binds a whole expression and folds its constant parts, as
+// PostgreSQL's planner does: `1/0` fails here, at plan time, and constant
+// subexpressions are computed once instead of once per row.
+func (b *binder) bindFolded(n *pg.Node, s *scope) (expr.Expr, error) {
+	e, err := b.bind(n, s)
+	if err != nil {
+		return nil, err
+	}
+	return expr.Fold(e)
+}
+
+func (b *binder) bindFoldedList(ns []*pg.Node, s *scope) ([]expr.Expr, error) {
+	out := make([]expr.Expr, len(ns))
+	for i, n := range ns {
+		e, err := b.bindFolded(n, s)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = e
+	}
+	return out, nil
+}

@@ -49,7 +49,7 @@ func (p *Planner) where(b *binder, n *pg.Node, sc *scope) (expr.Expr, error) {
 	if n == nil {
 		return nil, nil
 	}
-	e, err := b.bind(n, sc)
+	e, err := b.bindFolded(n, sc)
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +101,7 @@ func (p *Planner) PlanUpdate(upd *pg.UpdateStmt, paramTypes []types.T) (*Modify,
 			return nil, pgerror.New(pgerror.SyntaxError, "multiple assignments to same column %q", rt.Name).WithPosition(int(rt.Location) + 1)
 		}
 		assigned[col] = true
-		e, err := b.bind(rt.Val, sc)
+		e, err := b.bindFolded(rt.Val, sc)
 		if err != nil {
 			return nil, err
 		}

@@ -289,7 +289,7 @@ func Watermark(schema types.Schema, w parser.Watermark) (*catalog.Watermark, exp
 		sc.cols = append(sc.cols, scopeCol{name: c.Name, typ: c.Type})
 	}
 	b := &binder{}
-	e, err := b.bind(w.Expr, sc)
+	e, err := b.bindFolded(w.Expr, sc)
 	if err != nil {
 		return nil, nil, err
 	}

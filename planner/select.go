@@ -52,7 +52,7 @@ func (p *Planner) query(b *binder, sel *pg.SelectStmt) (plan.Node, error) {
 
 	// WHERE
 	if sel.WhereClause != nil {
-		pred, err := b.bind(sel.WhereClause, sc)
+		pred, err := b.bindFolded(sel.WhereClause, sc)
 		if err != nil {
 			return nil, err
 		}
@@ -71,7 +71,7 @@ func (p *Planner) query(b *binder, sel *pg.SelectStmt) (plan.Node, error) {
 
 	var having expr.Expr
 	if sel.HavingClause != nil {
-		if having, err = b.bind(sel.HavingClause, sc); err != nil {
+		if having, err = b.bindFolded(sel.HavingClause, sc); err != nil {
 			return nil, err
 		}
 		if having, err = expr.Coerce(having, types.Bool, "argument of HAVING"); err != nil {
@@ -238,7 +238,7 @@ func (p *Planner) targets(b *binder, list []*pg.Node, sc *scope) ([]expr.Expr, [
 				continue
 			}
 		}
-		e, err := b.bind(rt.Val, sc)
+		e, err := b.bindFolded(rt.Val, sc)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -322,7 +322,7 @@ func (p *Planner) sortTarget(b *binder, n *pg.Node, names []string, targets *[]e
 			return found, nil
 		}
 	}
-	e, err := b.bind(n, sc)
+	e, err := b.bindFolded(n, sc)
 	if err != nil {
 		return 0, err
 	}
@@ -348,7 +348,7 @@ func (p *Planner) groupExpr(b *binder, n *pg.Node, sc *scope, names []string, ta
 	saved := b.aggs
 	b.aggs = nil // aggregates are not allowed in GROUP BY
 	defer func() { b.aggs = saved }()
-	e, err := b.bind(n, sc)
+	e, err := b.bindFolded(n, sc)
 	if err != nil {
 		if cr := n.GetColumnRef(); cr != nil && len(cr.Fields) == 1 && pgerror.Code(err) == pgerror.UndefinedColumn {
 			for i, nm := range names {
@@ -590,7 +590,7 @@ func (p *Planner) joinExpr(b *binder, j *pg.JoinExpr) (plan.Node, *scope, error)
 		return nil, nil, pgerror.New(pgerror.FeatureNotSupported, "join type %s is not supported", j.Jointype)
 	}
 	if j.Quals != nil {
-		cond, err := b.bind(j.Quals, sc)
+		cond, err := b.bindFolded(j.Quals, sc)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -781,7 +781,7 @@ func (p *Planner) constInterval(b *binder, n *pg.Node, fn string) (int64, error)
 func (p *Planner) values(b *binder, lists []*pg.Node, want types.Schema) (plan.Node, error) {
 	var rows [][]expr.Expr
 	for _, l := range lists {
-		row, err := b.bindList(l.GetList().Items, nil)
+		row, err := b.bindFoldedList(l.GetList().Items, nil)
 		if err != nil {
 			return nil, err
 		}

@@ -271,7 +271,7 @@ func Matrix() []Case {
 			"SELECT k, count(*) AS n, sum(f) AS total_f, max(g) AS last_g FROM ev WHERE (f > 0 AND g <> 'a') OR k IN (-1, 1) GROUP BY k"),
 		windowed("where_text", tumble10, Incremental, Streams,
 			"SELECT window_start, count(*) AS n, max(g) AS last_g FROM {from} WHERE g LIKE 'a%' OR g = '' GROUP BY window_start"),
-		windowed("having", tumble10, Incremental, Streams,
+		windowed("having_window", tumble10, Incremental, Streams,
 			"SELECT window_start, k, count(*) AS n, sum(v) AS total FROM {from} GROUP BY window_start, k HAVING count(*) > 2 AND sum(v) > 0"),
 		same("having_by_text", Streams,
 			"SELECT g, count(*) AS n, avg(f) AS mean_f FROM ev GROUP BY g HAVING count(v) >= 5 OR max(v) < 0"),
@@ -289,7 +289,7 @@ func Matrix() []Case {
 		same("projection", Streams, "SELECT k, g, v * 2 AS v2, f, ts FROM ev WHERE v > 0"),
 		windowed("window_projection", tumble10, Incremental, Streams,
 			"SELECT window_start, window_end, k, ts FROM {from} WHERE k = 1"),
-		same("distinct", Streams, "SELECT DISTINCT k, g FROM ev"),
+		same("distinct_pairs", Streams, "SELECT DISTINCT k, g FROM ev"),
 
 		// EMIT ON WINDOW CLOSE.
 		windowed("close_tumble", tumble10, OnWindowClose, Streams,
@@ -309,7 +309,7 @@ func Matrix() []Case {
 		same("closed_windows_per_key", Streams,
 			"SELECT k, count(*) AS windows, sum(n) AS n, min(window_start) AS first_window FROM {view:close_tumble} GROUP BY k"),
 		same("having_summary", Streams,
-			"SELECT count(*) AS groups, sum(n) AS n, max(total) AS best FROM {view:having}"),
+			"SELECT count(*) AS groups, sum(n) AS n, max(total) AS best FROM {view:having_window}"),
 		same("filter_on_view", Streams,
 			"SELECT window_start, k, doubled, spread FROM {view:aggregate_expressions} WHERE spread > 100"),
 		same("key_count_histogram", Streams,

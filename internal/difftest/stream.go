@@ -129,14 +129,22 @@ func Generate(p StreamParams) []Row {
 		case x < 80:
 			ts = clock.Add(-p.Delay - time.Duration(1+r.Int64N(20000))*time.Millisecond)
 		case x < 86:
+			// A recent time, so that the duplicate is usually not late.
 			if len(rows) > 0 {
-				ts = rows[r.IntN(len(rows))].TS
+				ts = rows[len(rows)-1-r.IntN(min(len(rows), 8))].TS
 			}
-		case x < 94:
+		case x < 95:
+			// The boundary at or below the clock, or else the first one at
+			// or above the watermark, unless that is far ahead.
 			off := windowOffsets[r.IntN(len(windowOffsets))]
 			ts = floorTime(clock.Add(-off), windowGrid).Add(off)
+			if hasWM && ts.Before(current) && r.IntN(4) != 0 {
+				if next := ts.Add(windowGrid); !next.After(clock.Add(time.Second)) {
+					ts = next
+				}
+			}
 		case x < 96:
-			ts = clock.Add(p.Delay + time.Duration(r.Int64N(5000))*time.Millisecond)
+			ts = clock.Add(p.Delay + time.Duration(r.Int64N(1500))*time.Millisecond)
 		default:
 			ts = clock.Add(time.Duration(1+r.IntN(999)) * time.Microsecond)
 		}
