@@ -16,7 +16,7 @@ func (e *Engine) show(s *parser.Show) (*result, error) {
 	case "SOURCES":
 		return e.showSources(), nil
 	case "TABLES":
-		return e.showNames(catalog.Table), nil
+		return e.showTables(), nil
 	case "MATERIALIZED VIEWS", "VIEWS":
 		return e.showViews(), nil
 	case "SOURCE ERRORS":
@@ -41,7 +41,7 @@ func (e *Engine) showSources() *result {
 		if rt == nil {
 			continue
 		}
-		sum := rt.summary()
+		sum := rt.readings.summary()
 		var wm types.Datum
 		if sum.watermark != executor.NoWatermark {
 			wm = sum.watermark
@@ -65,7 +65,7 @@ func (e *Engine) showSourceErrors(name *parser.ObjectName) (*result, error) {
 			continue
 		}
 		if rt := e.sources[o.Name]; rt != nil {
-			for _, msg := range rt.summary().errors {
+			for _, msg := range rt.readings.summary().errors {
 				rows = append(rows, []types.Datum{o.Name, msg})
 			}
 		}
@@ -78,12 +78,27 @@ func (e *Engine) showSourceErrors(name *parser.ObjectName) (*result, error) {
 	return rowsResult(cols, rows), nil
 }
 
-func (e *Engine) showNames(kind catalog.Kind) *result {
+// showTables lists the tables with their row counts and, for an APPEND ONLY
+// table with a watermark, the late rows its views dropped and its watermark.
+func (e *Engine) showTables() *result {
+	cols := types.Schema{{Name: "name", Type: types.Text}, {Name: "rows", Type: types.Int8},
+		{Name: "late_rows", Type: types.Int8}, {Name: "watermark", Type: types.Timestamp}}
 	var rows [][]types.Datum
-	for _, o := range e.cat.List(kind) {
-		rows = append(rows, []types.Datum{o.Name})
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	for _, o := range e.cat.List(catalog.Table) {
+		rt := e.tables[o.Name]
+		if rt == nil {
+			continue
+		}
+		sum := rt.readings.summary()
+		var wm types.Datum
+		if sum.watermark != executor.NoWatermark {
+			wm = sum.watermark
+		}
+		rows = append(rows, []types.Datum{o.Name, int64(rt.store.Len()), sum.late, wm})
 	}
-	return rowsResult(types.Schema{{Name: "name", Type: types.Text}}, rows)
+	return rowsResult(cols, rows)
 }
 
 func (e *Engine) showViews() *result {

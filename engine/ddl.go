@@ -159,7 +159,7 @@ func (e *Engine) createTable(ctx context.Context, s *parser.CreateTable) error {
 		return pgerror.New(pgerror.InvalidObjectDefinition, "an APPEND ONLY table cannot have a primary key")
 	}
 	obj := &catalog.Object{Kind: catalog.Table, Name: s.Name.Name, Schema: schema, SQL: s.Text(), PrimaryKey: pk, AppendOnly: s.AppendOnly}
-	rt := &tableRuntime{obj: obj, stats: executor.NewSourceStats()}
+	rt := &tableRuntime{obj: obj}
 	if len(s.Watermarks) > 0 {
 		if !s.AppendOnly {
 			return pgerror.New(pgerror.InvalidObjectDefinition, "a WATERMARK needs an APPEND ONLY table")
@@ -247,7 +247,8 @@ func (e *Engine) startView(obj *catalog.Object, p plan.Node) (*viewRuntime, erro
 		stats = executor.NewSourceStats()
 		filter, err = watermarkFilter(src.obj, src.wmExpr, max(len(splits), 1), ectx, stats)
 	case table != nil && table.wmExpr != nil:
-		filter, err = watermarkFilter(table.obj, table.wmExpr, 1, ectx, table.stats)
+		stats = executor.NewSourceStats()
+		filter, err = watermarkFilter(table.obj, table.wmExpr, 1, ectx, stats)
 	}
 	if err != nil {
 		cancel()
@@ -262,7 +263,7 @@ func (e *Engine) startView(obj *catalog.Object, p plan.Node) (*viewRuntime, erro
 	err = e.coord.Change(func() error {
 		switch {
 		case src != nil:
-			src.adopt(rt.flow, stats)
+			src.readings.adopt(rt.flow, stats)
 			e.coord.AddRoot(rt.flow, func(ctx context.Context, b executor.Barrier) error {
 				return rt.flow.Send(ctx, executor.Message{Kind: executor.MsgBarrier, Barrier: b})
 			})
@@ -281,13 +282,19 @@ func (e *Engine) startView(obj *catalog.Object, p plan.Node) (*viewRuntime, erro
 			}()
 			rt.detach = func() {
 				e.coord.RemoveRoot(rt.flow)
-				src.stopReading(rt.flow)
+				src.readings.stop(rt.flow)
 			}
 		case table != nil:
 			if err := table.store.Subscribe(ctx, rt.flow); err != nil {
 				return err
 			}
-			rt.detach = func() { table.store.Unsubscribe(rt.flow) }
+			if stats != nil {
+				table.readings.adopt(rt.flow, stats)
+			}
+			rt.detach = func() {
+				table.store.Unsubscribe(rt.flow)
+				table.readings.stop(rt.flow)
+			}
 		case upstream != nil:
 			if err := upstream.mat.Subscribe(ctx, rt.flow); err != nil {
 				return err

@@ -59,43 +59,55 @@ type sourceRuntime struct {
 	source      connectors.Source
 	wmExpr      expr.Expr // nil without WATERMARK
 	idleTimeout time.Duration
-
-	mu       sync.Mutex
-	readings map[*executor.Dataflow]*executor.SourceStats
+	readings    readings
 }
 
-// adopt records the counters of one view's reading of the source.
-func (s *sourceRuntime) adopt(d *executor.Dataflow, st *executor.SourceStats) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.readings == nil {
-		s.readings = map[*executor.Dataflow]*executor.SourceStats{}
+// optIdleTimeout is the source option, common to every connector, after
+// which a split without rows stops holding the watermark back.
+const (
+	optIdleTimeout     = "watermark.idle.timeout"
+	defaultIdleTimeout = 5 * time.Second
+)
+
+// readings are the counters of every view's reading of one input (a source,
+// or an APPEND ONLY table with a watermark).
+type readings struct {
+	mu sync.Mutex
+	by map[*executor.Dataflow]*executor.SourceStats
+}
+
+// adopt records the counters of one view's reading.
+func (r *readings) adopt(d *executor.Dataflow, st *executor.SourceStats) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.by == nil {
+		r.by = map[*executor.Dataflow]*executor.SourceStats{}
 	}
-	s.readings[d] = st
+	r.by[d] = st
 }
 
-func (s *sourceRuntime) stopReading(d *executor.Dataflow) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.readings, d)
+func (r *readings) stop(d *executor.Dataflow) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.by, d)
 }
 
-// sourceSummary is what SHOW SOURCES reports. Every reading reads the same
-// stream, so the furthest one stands for the source: its counters are the
-// rows the source has delivered, and a reading that fails shows in status.
-type sourceSummary struct {
+// readingSummary is what SHOW SOURCES reports. Every reading reads the same
+// stream, so the furthest one stands for the input: its counters are the
+// rows the input has delivered, and a reading that fails shows in status.
+type readingSummary struct {
 	rows, bytes, late, errs int64
 	watermark               int64
 	status, lastError       string
 	errors                  []string
 }
 
-func (s *sourceRuntime) summary() sourceSummary {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sum := sourceSummary{watermark: executor.NoWatermark, status: "idle: no materialized view reads it"}
+func (r *readings) summary() readingSummary {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	sum := readingSummary{watermark: executor.NoWatermark, status: "idle: no materialized view reads it"}
 	var furthest *executor.SourceStats
-	for _, st := range s.readings {
+	for _, st := range r.by {
 		if furthest == nil || st.Rows.Load() > furthest.Rows.Load() {
 			furthest = st
 		}
@@ -117,18 +129,11 @@ func (s *sourceRuntime) summary() sourceSummary {
 	return sum
 }
 
-// optIdleTimeout is the source option, common to every connector, after
-// which a split without rows stops holding the watermark back.
-const (
-	optIdleTimeout     = "watermark.idle.timeout"
-	defaultIdleTimeout = 5 * time.Second
-)
-
 type tableRuntime struct {
-	obj    *catalog.Object
-	store  *executor.TableStore
-	stats  *executor.SourceStats // rows and late rows of an APPEND ONLY table with a WATERMARK
-	wmExpr expr.Expr
+	obj      *catalog.Object
+	store    *executor.TableStore
+	wmExpr   expr.Expr
+	readings readings // of an APPEND ONLY table with a WATERMARK
 }
 
 type viewRuntime struct {
