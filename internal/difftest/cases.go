@@ -246,6 +246,12 @@ func Matrix() []Case {
 			"SELECT window_end, k, count(v) AS nv, avg(f) AS mean_f, max(ts) AS last_ts FROM {from} GROUP BY window_end, k"),
 		windowed("tumble_minute_offset", tumble60off2, Incremental, Streams,
 			"SELECT window_start, count(*) AS n, count(DISTINCT g) AS texts, avg(v) AS mean, min(g) AS first_g FROM {from} GROUP BY window_start"),
+		windowed("tumble_day", tumble(evRelation, 24*time.Hour, 0), Incremental, Streams,
+			"SELECT window_start, window_end, count(*) AS n, sum(v) AS total FROM {from} GROUP BY window_start, window_end"),
+		windowed("tumble_negative_offset", tumble(evRelation, time.Hour, -15*time.Minute), Incremental, Streams,
+			"SELECT window_start, k, count(*) AS n FROM {from} GROUP BY window_start, k"),
+		windowed("tumble_offset_beyond_size", tumble(evRelation, 10*second, 12*second), Incremental, Streams,
+			"SELECT window_start, window_end, count(*) AS n, max(v) AS hi FROM {from} GROUP BY window_start, window_end"),
 		windowed("hop_by_key", hop5x15, Incremental, Streams,
 			"SELECT window_start, window_end, k, count(*) AS n, count(v) AS nv, sum(v) AS total, min(v) AS lo, max(v) AS hi, avg(v) AS mean FROM {from} GROUP BY window_start, window_end, k"),
 		windowed("hop_offset_by_text", hop5x15off2, Incremental, Streams,
@@ -259,6 +265,10 @@ func Matrix() []Case {
 		same("by_key", Streams, "SELECT k, "+allAggregates+" FROM ev GROUP BY k"),
 		same("by_text", Streams, "SELECT g, count(*) AS n, sum(v) AS total, max(ts) AS last_ts, avg(f) AS mean_f FROM ev GROUP BY g"),
 		same("by_key_expression", Streams, "SELECT k % 3 AS bucket, count(*) AS n, sum(v) AS total FROM ev GROUP BY k % 3"),
+		same("by_minute_expression", Streams,
+			"SELECT date_trunc('minute', ts) AS minute, count(*) AS n, max(g) AS last_g FROM ev GROUP BY 1"),
+		same("subquery_in_from", Streams,
+			"SELECT k, count(*) AS n, sum(v) AS total FROM (SELECT k, v FROM ev WHERE v > 0) AS s GROUP BY k"),
 		same("global", Streams, "SELECT count(DISTINCT k) AS keys, "+allAggregates+" FROM ev"),
 		same("global_nothing_matches", Streams, "SELECT count(*) AS n, sum(v) AS total, max(ts) AS last_ts FROM ev WHERE v > 5000000000000"),
 
@@ -273,6 +283,9 @@ func Matrix() []Case {
 			"SELECT window_start, count(*) AS n, max(g) AS last_g FROM {from} WHERE g LIKE 'a%' OR g = '' GROUP BY window_start"),
 		windowed("having_window", tumble10, Incremental, Streams,
 			"SELECT window_start, k, count(*) AS n, sum(v) AS total FROM {from} GROUP BY window_start, k HAVING count(*) > 2 AND sum(v) > 0"),
+		same("global_having", Streams, "SELECT count(*) AS n, sum(f) AS total_f FROM ev HAVING count(*) > 1"),
+		windowed("window_first_half", tumble10, Incremental, Streams,
+			"SELECT window_start, k, count(*) AS n FROM {from} WHERE ts - window_start < INTERVAL '5' SECOND GROUP BY 1, 2"),
 		same("having_by_text", Streams,
 			"SELECT g, count(*) AS n, avg(f) AS mean_f FROM ev GROUP BY g HAVING count(v) >= 5 OR max(v) < 0"),
 
@@ -287,6 +300,11 @@ func Matrix() []Case {
 
 		// Without aggregation: every row counts, duplicates included.
 		same("projection", Streams, "SELECT k, g, v * 2 AS v2, f, ts FROM ev WHERE v > 0"),
+		same("projection_expressions", Streams,
+			"SELECT k, coalesce(g, '?') AS g, nullif(v, 0) AS nv, greatest(v, 0) AS gv, least(f, 0) AS lf, "+
+				"v BETWEEN -10 AND 10 AS small, g ILIKE 'A%' AS a, length(g) AS lg, substr(g, 2) AS tail, "+
+				"ts + INTERVAL '1' HOUR AS later, date_trunc('second', ts) AS sec, extract(epoch FROM ts) AS epoch, "+
+				"v / 7 AS q, v % 7 AS r, f / 3 AS fq, CAST(v AS TEXT) || g AS cat FROM ev"),
 		windowed("window_projection", tumble10, Incremental, Streams,
 			"SELECT window_start, window_end, k, ts FROM {from} WHERE k = 1"),
 		same("distinct_pairs", Streams, "SELECT DISTINCT k, g FROM ev"),
@@ -312,6 +330,8 @@ func Matrix() []Case {
 			"SELECT count(*) AS groups, sum(n) AS n, max(total) AS best FROM {view:having_window}"),
 		same("filter_on_view", Streams,
 			"SELECT window_start, k, doubled, spread FROM {view:aggregate_expressions} WHERE spread > 100"),
+		same("aggregates_of_windows", Streams,
+			"SELECT count(DISTINCT n) AS sizes, avg(n) AS mean, sum(total) AS total, min(lo) AS lo, max(hi) AS hi FROM {view:hop_by_key}"),
 		same("key_count_histogram", Streams,
 			"SELECT n, count(*) AS keys FROM {view:by_key} GROUP BY n"),
 		windowed("tumble_on_view", tumble(relation{"projection", "{view:projection}"}, 10*second, 0), Incremental, Streams,

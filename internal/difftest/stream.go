@@ -52,14 +52,15 @@ func (p StreamParams) CreateTableSQL() string {
 		"WATERMARK FOR ts AS ts - INTERVAL '%s' SECOND) APPEND ONLY", StreamTable, seconds(p.Delay))
 }
 
-// The choices a seed draws its stream parameters from: small and larger
-// cardinalities, a watermark delay of zero (every out-of-order row is late),
-// fractional and whole delays, dense and sparse event times.
+// The choices a seed draws its stream parameters from: small, larger and
+// mostly-unique key cardinalities, a watermark delay of zero (every
+// out-of-order row is late), fractional, whole and long delays (windows stay
+// open and change many times), dense and sparse event times.
 var (
-	delayChoices = []time.Duration{0, time.Second, 2500 * time.Millisecond, 5 * time.Second}
-	keyChoices   = []int{3, 40}
+	delayChoices = []time.Duration{0, time.Second, 2500 * time.Millisecond, 5 * time.Second, 30 * time.Second}
+	keyChoices   = []int{3, 40, 500}
 	textChoices  = []int{3, len(textVocabulary)}
-	stepChoices  = []time.Duration{50 * time.Millisecond, 250 * time.Millisecond, 700 * time.Millisecond}
+	stepChoices  = []time.Duration{2 * time.Millisecond, 50 * time.Millisecond, 250 * time.Millisecond, 700 * time.Millisecond}
 	startChoices = []time.Time{
 		time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC),
 		time.Date(1969, 12, 31, 23, 58, 30, 0, time.UTC),
