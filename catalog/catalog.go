@@ -16,10 +16,11 @@ const (
 	Source Kind = iota
 	Table
 	MaterializedView
+	Sink
 )
 
 func (k Kind) String() string {
-	return [...]string{"source", "table", "materialized view"}[k]
+	return [...]string{"source", "table", "materialized view", "sink"}[k]
 }
 
 // Watermark is a source's or table's event-time declaration.
@@ -51,9 +52,12 @@ type Object struct {
 	PrimaryKey []int
 	AppendOnly bool
 
-	// Materialized views.
+	// Materialized views and sinks.
 	Query             string
 	EmitOnWindowClose bool
+
+	// Sinks.
+	SinkType string // "append-only" or "upsert"
 }
 
 // firstOID is where Sluice's object identifiers start: PostgreSQL reserves

@@ -86,7 +86,7 @@ type Format struct {
 	Options map[string]string // ENCODE CSV (header = 'true', delimiter = ',')
 }
 
-// Connector describes one kind of source (and later sink).
+// Connector describes one kind of source, sink, or both.
 type Connector struct {
 	// Name is the value of the `connector` option.
 	Name string
@@ -100,7 +100,86 @@ type Connector struct {
 	Encodes []string
 	// NewSource builds a source from a validated configuration; it may check
 	// the outside world (a file that does not exist is an error here).
+	// It is nil for a connector that is only a sink.
 	NewSource func(ctx context.Context, cfg SourceConfig) (Source, error)
+	// Sink is the connector's sink side; nil for a source-only connector.
+	Sink *SinkSpec
+}
+
+// SinkSpec describes a connector's sink side. Its options are declared apart
+// from the source's, since writing takes other settings than reading.
+type SinkSpec struct {
+	Doc string
+	// Options are every option CREATE SINK accepts besides `connector`,
+	// `type` and `primary_key`, which every sink takes.
+	Options []Option
+	// Encodes lists the ENCODE values accepted; nil means no FORMAT clause.
+	Encodes []string
+	// Types lists the sink types supported: "append-only", "upsert".
+	Types []string
+	// Guarantee is the delivery guarantee, for the README and SHOW SINKS:
+	// "at-least-once", "idempotent" or "exactly-once".
+	Guarantee string
+	// NewSink builds a sink from a validated configuration; it may check the
+	// outside world (an unreachable broker may be an error here, or be
+	// retried by the sink).
+	NewSink func(ctx context.Context, cfg SinkConfig) (Sink, error)
+}
+
+// SinkOptions returns the connector as seen by CREATE SINK: its sink options
+// take the place of its source options, so that Validate and
+// OptionsMarkdown serve both sides.
+func (c Connector) SinkOptions() Connector {
+	if c.Sink == nil {
+		return Connector{Name: c.Name}
+	}
+	return Connector{Name: c.Name, Doc: c.Sink.Doc, Options: c.Sink.Options, Encodes: c.Sink.Encodes}
+}
+
+// Sink writes a view's changes to the outside world, an epoch at a time.
+// Write is called with the changes of an epoch, possibly several times;
+// Commit marks the end of the epoch and returns once everything written is
+// delivered (acknowledged by the broker, committed by the database). A
+// change only counts as sunk once Commit has returned. Calls come from one
+// goroutine.
+type Sink interface {
+	Write(ctx context.Context, b SinkBatch) error
+	Commit(ctx context.Context, epoch uint64) error
+	Close() error
+}
+
+// RowKind is what a row of a SinkBatch does.
+type RowKind uint8
+
+const (
+	// RowInsert adds the row (for an upsert sink: sets the row of its key).
+	RowInsert RowKind = iota
+	// RowDelete removes the row (for an upsert sink: deletes its key; a
+	// Kafka sink writes a tombstone).
+	RowDelete
+)
+
+// SinkBatch is a batch of changes in the sink's schema.
+type SinkBatch struct {
+	// Record holds the rows; the sink must not keep it after Write returns
+	// unless it retains it.
+	Record arrow.Record
+	// Kinds has one entry per row; nil means every row is an insert.
+	Kinds []RowKind
+}
+
+// SinkConfig is a CREATE SINK statement's connector-facing part.
+type SinkConfig struct {
+	Name   string
+	Schema types.Schema
+	// Type is "append-only" or "upsert".
+	Type string
+	// PrimaryKey lists the key columns of an upsert sink (positions in
+	// Schema), from the primary_key option.
+	PrimaryKey []int
+	Options    Options
+	Format     Format
+	Alloc      memory.Allocator
 }
 
 // Option declares one connector option.

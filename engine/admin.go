@@ -19,6 +19,8 @@ func (e *Engine) show(s *parser.Show) (*result, error) {
 		return e.showTables(), nil
 	case "MATERIALIZED VIEWS", "VIEWS":
 		return e.showViews(), nil
+	case "SINKS":
+		return e.showSinks(), nil
 	case "SOURCE ERRORS":
 		return e.showSourceErrors(s.Name)
 	}
@@ -51,6 +53,30 @@ func (e *Engine) showSources() *result {
 			le = sum.lastError
 		}
 		rows = append(rows, []types.Datum{o.Name, o.Connector, sum.rows, sum.bytes, sum.late, sum.errs, wm, sum.status, le})
+	}
+	return rowsResult(cols, rows)
+}
+
+func (e *Engine) showSinks() *result {
+	cols := types.Schema{
+		{Name: "name", Type: types.Text}, {Name: "connector", Type: types.Text}, {Name: "type", Type: types.Text},
+		{Name: "rows", Type: types.Int8}, {Name: "failed_rows", Type: types.Int8},
+		{Name: "status", Type: types.Text}, {Name: "last_error", Type: types.Text},
+	}
+	var rows [][]types.Datum
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	for _, o := range e.cat.List(catalog.Sink) {
+		rt := e.sinks[o.Name]
+		if rt == nil {
+			continue
+		}
+		status, lastErr := rt.stats.Status()
+		var le types.Datum
+		if lastErr != "" {
+			le = lastErr
+		}
+		rows = append(rows, []types.Datum{o.Name, o.Connector, o.SinkType, rt.stats.Rows.Load(), rt.stats.Failed.Load(), status, le})
 	}
 	return rowsResult(cols, rows)
 }

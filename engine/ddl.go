@@ -86,6 +86,9 @@ func (e *Engine) createSource(ctx context.Context, s *parser.CreateSource) error
 		return pgerror.New(pgerror.InvalidParameterValue, "unknown connector %q", name).
 			WithHint("Known connectors: %s.", e.connectorNames())
 	}
+	if conn.NewSource == nil {
+		return pgerror.New(pgerror.InvalidParameterValue, "connector %q is a sink only and cannot be a source", name)
+	}
 	validated, err := conn.Validate(opts)
 	if err != nil {
 		return err
@@ -204,7 +207,7 @@ func (e *Engine) createView(ctx context.Context, s *parser.CreateMaterializedVie
 		return err
 	}
 	if err := e.cat.Add(obj); err != nil {
-		e.stopView(rt)
+		e.stop(rt.flowRuntime)
 		return err
 	}
 	e.mu.Lock()
@@ -215,19 +218,30 @@ func (e *Engine) createView(ctx context.Context, s *parser.CreateMaterializedVie
 	return e.coord.Flush(ctx)
 }
 
-// startView builds a view's dataflow and attaches it to its input between
-// two epochs.
+// startView builds a view's dataflow, ending in the Materialize operator
+// that keeps its rows, and attaches it to its input.
 func (e *Engine) startView(obj *catalog.Object, p plan.Node) (*viewRuntime, error) {
+	store := executor.NewStore(obj.Schema)
+	mat := executor.NewMaterialize(store, e.alloc)
+	flow, err := e.startFlow(obj, p, mat, store)
+	if err != nil {
+		return nil, err
+	}
+	return &viewRuntime{flowRuntime: flow, obj: obj, mat: mat, store: store}, nil
+}
+
+// startFlow builds the dataflow of plan p followed by tail and attaches it to
+// its input between two epochs. store, if not nil, is committed with every
+// epoch.
+func (e *Engine) startFlow(obj *catalog.Object, p plan.Node, tail executor.Operator, store *executor.Store) (*flowRuntime, error) {
 	ectx := &expr.EvalContext{Alloc: e.alloc, Lenient: true}
 	scan, ops, err := executor.StreamOps(p, ectx)
 	if err != nil {
 		return nil, err
 	}
-	store := executor.NewStore(obj.Schema)
-	mat := executor.NewMaterialize(store, e.alloc)
-	ops = append(ops, mat)
+	ops = append(ops, tail)
 	ctx, cancel := context.WithCancel(e.ctx)
-	rt := &viewRuntime{obj: obj, mat: mat, store: store, cancel: cancel}
+	rt := &flowRuntime{cancel: cancel}
 
 	e.mu.RLock()
 	src := e.sources[scan.Relation]
@@ -327,8 +341,8 @@ func watermarkFilter(obj *catalog.Object, wmExpr expr.Expr, splits int, ectx *ex
 	return executor.NewWatermarkFilter(obj.Watermark.Column, prog, splits, ectx, stats), nil
 }
 
-// stopView detaches and stops a view's dataflow and readers.
-func (e *Engine) stopView(rt *viewRuntime) {
+// stop detaches and stops a dataflow and its readers.
+func (e *Engine) stop(rt *flowRuntime) {
 	_ = e.coord.Change(func() error {
 		if rt.detach != nil {
 			rt.detach()
@@ -351,6 +365,8 @@ func (e *Engine) drop(ctx context.Context, d *parser.Drop) error {
 		kind = catalog.Table
 	case "MATERIALIZED VIEW":
 		kind = catalog.MaterializedView
+	case "SINK":
+		kind = catalog.Sink
 	default:
 		return pgerror.New(pgerror.FeatureNotSupported, "DROP %s is not supported", d.Kind)
 	}
@@ -377,12 +393,20 @@ func (e *Engine) release(o *catalog.Object) {
 	e.mu.Lock()
 	view := e.views[o.Name]
 	table := e.tables[o.Name]
+	sink := e.sinks[o.Name]
+	delete(e.sinks, o.Name)
 	delete(e.views, o.Name)
 	delete(e.tables, o.Name)
 	delete(e.sources, o.Name)
 	e.mu.Unlock()
 	if view != nil {
-		e.stopView(view)
+		e.stop(view.flowRuntime)
+	}
+	if sink != nil {
+		e.stop(sink.flowRuntime)
+		if err := sink.sink.Close(); err != nil {
+			e.logger.Warn("closing sink", "sink", o.Name, "err", err)
+		}
 	}
 	if table != nil {
 		_ = e.coord.Change(func() error {

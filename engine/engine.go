@@ -49,6 +49,7 @@ type Engine struct {
 	sources map[string]*sourceRuntime
 	tables  map[string]*tableRuntime
 	views   map[string]*viewRuntime
+	sinks   map[string]*sinkRuntime
 }
 
 // sourceRuntime is a source and its readings: each view over the source
@@ -136,14 +137,26 @@ type tableRuntime struct {
 	readings readings // of an APPEND ONLY table with a WATERMARK
 }
 
-type viewRuntime struct {
-	obj      *catalog.Object
+// flowRuntime is a running dataflow: a view's or a sink's.
+type flowRuntime struct {
 	flow     *executor.Dataflow
-	mat      *executor.Materialize
-	store    *executor.Store
 	cancel   context.CancelFunc
-	detach   func() // unsubscribes from the upstream table or view
+	detach   func() // unsubscribes from the source, table or view it reads
 	finished sync.WaitGroup
+}
+
+type viewRuntime struct {
+	*flowRuntime
+	obj   *catalog.Object
+	mat   *executor.Materialize
+	store *executor.Store
+}
+
+type sinkRuntime struct {
+	*flowRuntime
+	obj   *catalog.Object
+	sink  connectors.Sink
+	stats *executor.SinkStats
 }
 
 // New starts an engine; it runs until ctx is cancelled or Close is called.
@@ -168,6 +181,7 @@ func New(ctx context.Context, opts Options) *Engine {
 		sources: map[string]*sourceRuntime{},
 		tables:  map[string]*tableRuntime{},
 		views:   map[string]*viewRuntime{},
+		sinks:   map[string]*sinkRuntime{},
 	}
 	e.wg.Add(1)
 	go func() {

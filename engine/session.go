@@ -182,7 +182,9 @@ func (st *statement) Execute(ctx context.Context, params []types.Datum) (pgwire.
 		return e.describe(n.Name)
 	case *parser.Explain:
 		return e.explain(n)
-	case *parser.CreateSink, *parser.Subscribe:
+	case *parser.CreateSink:
+		return tagOnly("CREATE SINK"), e.createSink(ctx, n)
+	case *parser.Subscribe:
 		return nil, pgerror.New(pgerror.FeatureNotSupported, "%s is not supported yet", strings.Fields(st.stmt.Text())[0]+" "+strings.Fields(st.stmt.Text() + " x")[1])
 	case *parser.PGStatement:
 		return st.s.executePG(ctx, n, params)

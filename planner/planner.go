@@ -96,6 +96,52 @@ func (p *Planner) PlanView(sel *pg.SelectStmt, emitOnWindowClose bool) (*View, e
 	return &View{Plan: n, DependsOn: deps, Schema: n.Schema()}, nil
 }
 
+// PlanSinkFrom plans a sink that reads a materialized view, table or source
+// as it is: a scan of it.
+func (p *Planner) PlanSinkFrom(name string) (*View, error) {
+	scan, err := p.scan(name, 0)
+	if err != nil {
+		return nil, err
+	}
+	return &View{Plan: scan, DependsOn: []string{scan.Relation}, Schema: scan.Cols}, nil
+}
+
+// CheckSinkType refuses a sink type that the stream it reads cannot feed: an
+// append-only sink needs an append-only stream, and an upsert sink a key.
+func CheckSinkType(v *View, sinkType string, key []string) ([]int, error) {
+	switch sinkType {
+	case "append-only":
+		if !v.Plan.Kind().IsAppendOnly() {
+			return nil, pgerror.New(pgerror.InvalidObjectDefinition, "an append-only sink cannot take a query whose result changes: add EMIT ON WINDOW CLOSE to its windowed aggregation, or use type = 'upsert'").
+				WithHint("With EMIT ON WINDOW CLOSE each window's row is emitted once, final; an upsert sink takes updates by primary_key = '...'.")
+		}
+		var pk []int
+		for _, k := range key {
+			i := v.Schema.Index(k)
+			if i < 0 {
+				return nil, pgerror.New(pgerror.UndefinedColumn, "primary_key column %q is not a column of the sink", k)
+			}
+			pk = append(pk, i)
+		}
+		return pk, nil
+	case "upsert":
+		if len(key) == 0 {
+			return nil, pgerror.New(pgerror.InvalidParameterValue, "an upsert sink needs primary_key = 'col[,col...]'").
+				WithHint("Name the columns that identify a row, e.g. the GROUP BY columns of the query.")
+		}
+		var pk []int
+		for _, k := range key {
+			i := v.Schema.Index(k)
+			if i < 0 {
+				return nil, pgerror.New(pgerror.UndefinedColumn, "primary_key column %q is not a column of the sink", k)
+			}
+			pk = append(pk, i)
+		}
+		return pk, nil
+	}
+	return nil, pgerror.New(pgerror.InvalidParameterValue, "sink type must be 'append-only' or 'upsert', not %q", sinkType)
+}
+
 // markEmitOnWindowClose sets EMIT ON WINDOW CLOSE on the view's aggregation,
 // which must group by a window over the event-time column.
 func markEmitOnWindowClose(n plan.Node) error {

@@ -5,6 +5,7 @@ package all
 
 import (
 	"github.com/sluicedb/sluice/connectors"
+	"github.com/sluicedb/sluice/connectors/blackhole"
 	"github.com/sluicedb/sluice/connectors/datagen"
 	"github.com/sluicedb/sluice/connectors/file"
 	"github.com/sluicedb/sluice/connectors/nexmark"
@@ -13,6 +14,7 @@ import (
 // Registry returns a registry of every built-in connector.
 func Registry() *connectors.Registry {
 	return connectors.NewRegistry(
+		blackhole.Connector(),
 		datagen.Connector(),
 		file.Connector(),
 		nexmark.Connector(),

@@ -307,6 +307,7 @@ func Matrix() []Case {
 				"v / 7 AS q, v % 7 AS r, f / 3 AS fq, CAST(v AS TEXT) || g AS cat FROM ev"),
 		windowed("window_projection", tumble10, Incremental, Streams,
 			"SELECT window_start, window_end, k, ts FROM {from} WHERE k = 1"),
+		same("negative_zero", Streams, "SELECT k, f * 0 AS z, f FROM ev WHERE f < 0"),
 		same("distinct_pairs", Streams, "SELECT DISTINCT k, g FROM ev"),
 
 		// EMIT ON WINDOW CLOSE.

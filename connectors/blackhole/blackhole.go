@@ -1,0 +1,32 @@
+// Package blackhole is a sink that accepts every change and keeps none: for
+// benchmarks (the cost of a pipeline without the cost of its output) and for
+// trying a query's sink-ability without an outside system.
+package blackhole
+
+import (
+	"context"
+
+	"github.com/sluicedb/sluice/connectors"
+)
+
+// Connector returns the blackhole sink's declaration.
+func Connector() connectors.Connector {
+	return connectors.Connector{
+		Name: "blackhole",
+		Doc:  "Discards every change (a sink for benchmarks and tests).",
+		Sink: &connectors.SinkSpec{
+			Doc:       "Discards every change; SHOW SINKS still counts the rows.",
+			Types:     []string{"append-only", "upsert"},
+			Guarantee: "exactly-once",
+			NewSink: func(context.Context, connectors.SinkConfig) (connectors.Sink, error) {
+				return sink{}, nil
+			},
+		},
+	}
+}
+
+type sink struct{}
+
+func (sink) Write(context.Context, connectors.SinkBatch) error { return nil }
+func (sink) Commit(context.Context, uint64) error              { return nil }
+func (sink) Close() error                                      { return nil }
