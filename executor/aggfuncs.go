@@ -205,7 +205,7 @@ func (c *countDistinctAgg) update(col arrow.Array, gids []int32, signs []int8) e
 		if col.IsNull(i) {
 			continue
 		}
-		c.buf = appendValue(c.buf[:0], col, i, c.st)
+		c.buf = appendValue(c.buf[:0], col, i, c.st, false)
 		set := c.sets[g]
 		if set == nil {
 			set = make(map[string]int64)

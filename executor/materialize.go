@@ -45,7 +45,7 @@ func NewStore(schema types.Schema) *Store {
 	}
 	return &Store{
 		schema:    schema,
-		enc:       NewRowEncoder(cols, schema.Types()),
+		enc:       NewExactRowEncoder(cols, schema.Types()),
 		dec:       NewRowDecoder(schema.Types()),
 		committed: make(map[string]int64),
 		sealed:    make(map[uint64][]delta),

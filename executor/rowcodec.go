@@ -68,9 +68,13 @@ func storageOf(t types.T) storage {
 type RowEncoder struct {
 	cols     []int
 	storages []storage
-	arena    []byte
-	offsets  []int
-	keys     [][]byte
+	// exact keeps every bit of a value. A key encoder (the default) maps
+	// values SQL considers equal to one encoding (-0 and 0, every NaN); a row
+	// that is stored to be read back must keep -0 as it was.
+	exact   bool
+	arena   []byte
+	offsets []int
+	keys    [][]byte
 }
 
 // NewRowEncoder encodes columns cols, whose types are ts.
@@ -79,6 +83,14 @@ func NewRowEncoder(cols []int, ts []types.T) *RowEncoder {
 	for i, t := range ts {
 		e.storages[i] = storageOf(t)
 	}
+	return e
+}
+
+// NewExactRowEncoder encodes columns cols for storage: decoding gives back
+// exactly the values encoded.
+func NewExactRowEncoder(cols []int, ts []types.T) *RowEncoder {
+	e := NewRowEncoder(cols, ts)
+	e.exact = true
 	return e
 }
 
@@ -94,7 +106,7 @@ func (e *RowEncoder) Encode(rec arrow.Record) [][]byte {
 	}
 	for i := 0; i < n; i++ {
 		for j, a := range arrs {
-			e.arena = appendValue(e.arena, a, i, e.storages[j])
+			e.arena = appendValue(e.arena, a, i, e.storages[j], e.exact)
 		}
 		e.offsets = append(e.offsets, len(e.arena))
 	}
@@ -108,7 +120,7 @@ func (e *RowEncoder) Encode(rec arrow.Record) [][]byte {
 	return e.keys
 }
 
-func appendValue(buf []byte, a arrow.Array, i int, st storage) []byte {
+func appendValue(buf []byte, a arrow.Array, i int, st storage, exact bool) []byte {
 	if a.IsNull(i) {
 		return append(buf, 0)
 	}
@@ -142,9 +154,17 @@ func appendValue(buf []byte, a arrow.Array, i int, st storage) []byte {
 		}
 		return binary.LittleEndian.AppendUint64(buf, uint64(v))
 	case stFloat32:
-		return binary.LittleEndian.AppendUint32(buf, math.Float32bits(normFloat32(a.(*array.Float32).Value(i))))
+		f := a.(*array.Float32).Value(i)
+		if !exact {
+			f = normFloat32(f)
+		}
+		return binary.LittleEndian.AppendUint32(buf, math.Float32bits(f))
 	case stFloat64:
-		return binary.LittleEndian.AppendUint64(buf, math.Float64bits(normFloat64(a.(*array.Float64).Value(i))))
+		f := a.(*array.Float64).Value(i)
+		if !exact {
+			f = normFloat64(f)
+		}
+		return binary.LittleEndian.AppendUint64(buf, math.Float64bits(f))
 	case stString:
 		s := a.(*array.String).Value(i)
 		buf = binary.AppendUvarint(buf, uint64(len(s)))

@@ -75,7 +75,7 @@ func NewSessionWindow(n *plan.Window, alloc memory.Allocator) *SessionWindow {
 		node:   n,
 		alloc:  alloc,
 		keyEnc: NewRowEncoder(n.PartitionBy, keyTypes),
-		rowEnc: NewRowEncoder(all, in.Types()),
+		rowEnc: NewExactRowEncoder(all, in.Types()),
 		rowDec: NewRowDecoder(in.Types()),
 		schema: n.Cols.Arrow(),
 		tsType: n.Cols[len(n.Cols)-1].Type.Arrow().(*arrow.TimestampType),

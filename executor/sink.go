@@ -93,7 +93,7 @@ func NewSinkOperator(w SinkWriter, schema types.Schema, upsert bool, key []int, 
 			all[i] = i
 		}
 		s.keyEnc = NewRowEncoder(key, kt)
-		s.rowEnc = NewRowEncoder(all, schema.Types())
+		s.rowEnc = NewExactRowEncoder(all, schema.Types())
 		s.dec = NewRowDecoder(schema.Types())
 		s.latest = map[string]latestChange{}
 	}

@@ -40,7 +40,7 @@ func NewTableStore(name string, schema types.Schema, pk []int) *TableStore {
 		all[i] = i
 	}
 	t := &TableStore{name: name, schema: schema, pk: pk,
-		rowEnc: NewRowEncoder(all, schema.Types()),
+		rowEnc: NewExactRowEncoder(all, schema.Types()),
 		dec:    NewRowDecoder(schema.Types()),
 		rows:   make(map[string]string)}
 	if pk != nil {

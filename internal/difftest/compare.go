@@ -249,11 +249,18 @@ func compareValues(a, b Value) int {
 	}
 	x, errA := strconv.ParseFloat(a.Text, 64)
 	y, errB := strconv.ParseFloat(b.Text, 64)
-	if errA == nil && errB == nil && x != y {
-		if x < y {
+	if errA == nil && errB == nil {
+		// NaN sorts above every number, as in PostgreSQL.
+		switch nanX, nanY := math.IsNaN(x), math.IsNaN(y); {
+		case nanX && !nanY:
+			return 1
+		case nanY && !nanX:
 			return -1
+		case x < y:
+			return -1
+		case x > y:
+			return 1
 		}
-		return 1
 	}
 	return strings.Compare(a.Text, b.Text)
 }

@@ -3,6 +3,7 @@ package difftest
 import (
 	"database/sql"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -176,10 +177,21 @@ func randomValues(r *rand.Rand, p StreamParams, ts time.Time) Row {
 	if r.IntN(10) != 0 {
 		// Multiples of 1/256: sums are exact in any order, so only avg
 		// depends on the floating-point tolerance.
-		row.F = sql.NullFloat64{Float64: float64(r.IntN(512001)-256000) / 256, Valid: true}
+		f := float64(r.IntN(512001)-256000) / 256
+		if x := r.IntN(1000); x < len(specialFloats)*specialFloatPerMille {
+			f = specialFloats[x/specialFloatPerMille]
+		}
+		row.F = sql.NullFloat64{Float64: f, Valid: true}
 	}
 	return row
 }
+
+// specialFloats are the values of DOUBLE PRECISION that arithmetic and
+// comparisons treat apart, each drawn specialFloatPerMille times in a
+// thousand. (-0 is left out: it is produced by f * 0 in the matrix.)
+var specialFloats = []float64{math.NaN(), math.Inf(1), math.Inf(-1)}
+
+const specialFloatPerMille = 4
 
 // floorTime rounds t down to a multiple of d since the Unix epoch, also
 // before 1970 (where integer division would round up).
@@ -277,7 +289,7 @@ func InsertSQL(rows []Row) string {
 		b.WriteString(", ")
 		b.WriteString(nullOr(row.V.Valid, strconv.FormatInt(row.V.Int64, 10)))
 		b.WriteString(", ")
-		b.WriteString(nullOr(row.F.Valid, strconv.FormatFloat(row.F.Float64, 'f', -1, 64)))
+		b.WriteString(nullOr(row.F.Valid, FloatLiteral(row.F.Float64)))
 		b.WriteString(", ")
 		b.WriteString(TimestampLiteral(row.TS))
 		b.WriteByte(')')
@@ -308,6 +320,20 @@ func nullOr(valid bool, literal string) string {
 		return "NULL"
 	}
 	return literal
+}
+
+// FloatLiteral renders f as an SQL literal that reads back as exactly f,
+// NaN and the infinities included.
+func FloatLiteral(f float64) string {
+	switch {
+	case math.IsNaN(f):
+		return "'NaN'"
+	case math.IsInf(f, 1):
+		return "'Infinity'"
+	case math.IsInf(f, -1):
+		return "'-Infinity'"
+	}
+	return strconv.FormatFloat(f, 'f', -1, 64)
 }
 
 // QuoteString renders s as an SQL string literal.
