@@ -281,19 +281,7 @@ func (e *Engine) startFlow(obj *catalog.Object, p plan.Node, tail executor.Opera
 			e.coord.AddRoot(rt.flow, func(ctx context.Context, b executor.Barrier) error {
 				return rt.flow.Send(ctx, executor.Message{Kind: executor.MsgBarrier, Barrier: b})
 			})
-			activity := newSplitActivity(len(splits))
-			for i, sp := range splits {
-				rt.finished.Add(1)
-				go func() {
-					defer rt.finished.Done()
-					e.readSplit(ctx, src, stats, sp, i, rt.flow, activity)
-				}()
-			}
-			rt.finished.Add(1)
-			go func() {
-				defer rt.finished.Done()
-				watchIdleSplits(ctx, src.idleTimeout, activity, rt.flow)
-			}()
+			e.readSource(ctx, src, stats, splits, rt.flow, &rt.finished)
 			rt.detach = func() {
 				e.coord.RemoveRoot(rt.flow)
 				src.readings.stop(rt.flow)

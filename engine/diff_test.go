@@ -12,6 +12,7 @@ var (
 	diffSeed  = flag.Uint64("difftest.seed", 0, "run TestDifferential for this seed only")
 	diffSeeds = flag.Int("difftest.seeds", 8, "how many seeds TestDifferential runs (seeds 1..n)")
 	diffRows  = flag.Int("difftest.rows", 400, "rows in each seed's stream in TestDifferential")
+	diffBugs  = flag.Bool("difftest.knownbugs", false, "run TestDifferential's cases marked with a known bug instead of skipping them")
 )
 
 // TestDifferential compares every view of the differential matrix with
@@ -36,8 +37,9 @@ func TestDifferential(t *testing.T) {
 			connect, _ := startServer(t)
 			return connect
 		},
-		Seeds: seeds,
-		Rows:  *diffRows,
+		Seeds:     seeds,
+		Rows:      *diffRows,
+		KnownBugs: *diffBugs,
 		Replay: func(seed uint64) string {
 			return fmt.Sprintf("go test ./engine -run TestDifferential -difftest.seed=%d -difftest.rows=%d", seed, *diffRows)
 		},

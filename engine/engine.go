@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -276,27 +275,54 @@ func (e *Engine) pump(ctx context.Context, stats *executor.SourceStats, r connec
 }
 
 // splitActivity records when each split of a dataflow last produced rows.
+// Splits may be added while it is watched (new Kafka partitions).
 type splitActivity struct {
-	last     []atomic.Int64 // unix nanoseconds
-	idle     []atomic.Bool  // an idle message has been sent since
-	finished []atomic.Bool
+	mu    sync.Mutex
+	state []splitState
 }
 
-func newSplitActivity(n int) *splitActivity {
-	a := &splitActivity{last: make([]atomic.Int64, n), idle: make([]atomic.Bool, n), finished: make([]atomic.Bool, n)}
-	now := time.Now().UnixNano()
-	for i := range a.last {
-		a.last[i].Store(now)
+type splitState struct {
+	last     time.Time
+	idle     bool // an idle message has been sent since the last rows
+	finished bool
+}
+
+// add registers split i as active from now.
+func (a *splitActivity) add(i int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for len(a.state) <= i {
+		a.state = append(a.state, splitState{last: time.Now()})
 	}
-	return a
 }
 
 func (a *splitActivity) touch(i int) {
-	a.last[i].Store(time.Now().UnixNano())
-	a.idle[i].Store(false)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.state[i].last, a.state[i].idle = time.Now(), false
 }
 
-func (a *splitActivity) finish(i int) { a.finished[i].Store(true) }
+func (a *splitActivity) finish(i int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.state[i].finished = true
+}
+
+// becameIdle returns the splits that have had no rows for timeout at now,
+// marking them as told.
+func (a *splitActivity) becameIdle(now time.Time, timeout time.Duration) []int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var idle []int
+	for i := range a.state {
+		st := &a.state[i]
+		if !st.finished && !st.idle && now.Sub(st.last) >= timeout {
+			st.idle = true
+			idle = append(idle, i)
+		}
+	}
+	return idle
+}
 
 // watchIdleSplits tells the dataflow about splits that have produced nothing
 // for timeout, so that they stop holding its watermark back. Time is read
@@ -309,19 +335,72 @@ func watchIdleSplits(ctx context.Context, timeout time.Duration, a *splitActivit
 		case <-ctx.Done():
 			return
 		case now := <-t.C:
-			for i := range a.last {
-				if a.finished[i].Load() || a.idle[i].Load() {
-					continue
-				}
-				if now.UnixNano()-a.last[i].Load() >= int64(timeout) {
-					a.idle[i].Store(true)
-					if err := flow.Send(ctx, executor.Message{Kind: executor.MsgIdle, Split: i}); err != nil {
-						return
-					}
+			for _, i := range a.becameIdle(now, timeout) {
+				if err := flow.Send(ctx, executor.Message{Kind: executor.MsgIdle, Split: i}); err != nil {
+					return
 				}
 			}
 		}
 	}
+}
+
+// discoverer is implemented by sources whose splits can grow (Kafka topics
+// gain partitions); the engine lists their splits again at this interval.
+type discoverer interface {
+	DiscoveryInterval() time.Duration
+}
+
+// readSource runs a reader per split of src for one dataflow, and readers
+// for splits that appear later.
+func (e *Engine) readSource(ctx context.Context, src *sourceRuntime, stats *executor.SourceStats, splits []connectors.Split, flow *executor.Dataflow, wg *sync.WaitGroup) {
+	activity := &splitActivity{}
+	index := map[string]int{}
+	start := func(sp connectors.Split) {
+		i := len(index)
+		index[sp.ID] = i
+		activity.add(i)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			e.readSplit(ctx, src, stats, sp, i, flow, activity)
+		}()
+	}
+	for _, sp := range splits {
+		start(sp)
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		watchIdleSplits(ctx, src.idleTimeout, activity, flow)
+	}()
+	d, ok := src.source.(discoverer)
+	if !ok || d.DiscoveryInterval() <= 0 {
+		return
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(d.DiscoveryInterval())
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			current, err := src.source.Splits(ctx)
+			if err != nil {
+				e.logger.Warn("listing splits failed", "source", src.obj.Name, "err", err)
+				continue
+			}
+			for _, sp := range current {
+				if _, known := index[sp.ID]; !known {
+					e.logger.Info("new split", "source", src.obj.Name, "split", sp.ID)
+					start(sp)
+				}
+			}
+		}
+	}()
 }
 
 func sleep(ctx context.Context, d time.Duration) bool {

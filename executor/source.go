@@ -114,12 +114,23 @@ func (w *WatermarkFilter) Watermark() (int64, bool) {
 	return w.streamWM, true
 }
 
+// addSplits makes room for splits up to index split: a source may gain
+// partitions while it is read. A new split holds the watermark back until it
+// has rows or goes idle, as any other.
+func (w *WatermarkFilter) addSplits(split int) {
+	for len(w.splitWM) <= split {
+		w.splitWM = append(w.splitWM, NoWatermark)
+		w.idle = append(w.idle, false)
+	}
+}
+
 // Process filters the late rows of a chunk read from split `split`.
 func (w *WatermarkFilter) Process(ctx context.Context, split int, c Chunk, emit Emit) error {
 	n := c.Len()
 	if n == 0 {
 		return nil
 	}
+	w.addSplits(split)
 	w.stats.Rows.Add(int64(n))
 	if w.idle[split] {
 		w.idle[split] = false
@@ -173,7 +184,8 @@ func (w *WatermarkFilter) Process(ctx context.Context, split int, c Chunk, emit 
 // longer holds the stream's watermark back, so one quiet partition cannot
 // stall every window. It counts again as soon as it sends rows.
 func (w *WatermarkFilter) Idle(split int) {
-	if split < len(w.idle) && !w.idle[split] {
+	w.addSplits(split)
+	if !w.idle[split] {
 		w.idle[split] = true
 		w.advance()
 	}

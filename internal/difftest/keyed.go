@@ -11,7 +11,7 @@ import (
 const KeyedTable = "kv"
 
 // KeyedCreateSQL creates the keyed table in Sluice.
-const KeyedCreateSQL = "CREATE TABLE " + KeyedTable + " (id INT PRIMARY KEY, k INT, g TEXT, v BIGINT)"
+const KeyedCreateSQL = "CREATE TABLE " + KeyedTable + " (id INT PRIMARY KEY, k INT, g TEXT, v BIGINT, f DOUBLE PRECISION)"
 
 // keyedIDs bounds the primary keys, so that deleted keys come back and
 // updates often hit a row.
@@ -21,6 +21,7 @@ type keyedRow struct {
 	k sql.NullInt32
 	g sql.NullString
 	v sql.NullInt64
+	f sql.NullFloat64
 }
 
 // keyedModel is the table as the statements leave it, kept only to avoid
@@ -31,8 +32,9 @@ type keyedModel map[int]keyedRow
 // KeyedWorkload returns the INSERT, UPDATE and DELETE statements of a seed's
 // keyed table, in order. They run unchanged on Sluice and on PostgreSQL, so
 // both end with the same table; updates move rows between groups, set and
-// clear NULLs and change many rows at once; deletes remove single rows and
-// whole groups, and deleted keys are inserted again.
+// clear NULLs, turn NaN and infinities into ordinary numbers and back, and
+// change many rows at once; deletes remove single rows and whole groups, and
+// deleted keys are inserted again.
 func KeyedWorkload(seed uint64, statements int) []string {
 	r := rand.New(rand.NewPCG(seed, 0x4b7e))
 	model := keyedModel{}
@@ -42,7 +44,7 @@ func KeyedWorkload(seed uint64, statements int) []string {
 		id := 1 + r.IntN(keyedIDs)
 		k := randomKey(r)
 		n := r.IntN(400) - 200
-		switch r.IntN(9) {
+		switch r.IntN(10) {
 		case 0, 1:
 			out = append(out, model.insert(r, 1+r.IntN(8)))
 		case 2:
@@ -76,6 +78,13 @@ func KeyedWorkload(seed uint64, statements int) []string {
 		case 7:
 			out = append(out, fmt.Sprintf("DELETE FROM %s WHERE v < %d", KeyedTable, n-150))
 			model.remove(func(_ int, row keyedRow) bool { return row.v.Valid && row.v.Int64 < int64(n-150) })
+		case 9:
+			f := randomDouble(r)
+			out = append(out, fmt.Sprintf("UPDATE %s SET f = %s WHERE id = %d", KeyedTable, doubleLiteral(f), id))
+			model.update(func(id2 int, _ keyedRow) bool { return id2 == id }, func(old keyedRow) keyedRow {
+				old.f = f
+				return old
+			})
 		case 8:
 			out = append(out, fmt.Sprintf("DELETE FROM %s WHERE g IS NULL OR k = %s", KeyedTable, intLiteral(k)))
 			model.remove(func(_ int, row keyedRow) bool {
@@ -94,16 +103,16 @@ func (m keyedModel) insert(r *rand.Rand, n int) string {
 		if _, taken := m[id]; taken {
 			continue
 		}
-		row := keyedRow{k: randomKey(r), g: randomText(r), v: randomBigint(r)}
+		row := keyedRow{k: randomKey(r), g: randomText(r), v: randomBigint(r), f: randomDouble(r)}
 		m[id] = row
-		values = append(values, fmt.Sprintf("(%d, %s, %s, %s)", id, intLiteral(row.k), textLiteral(row.g), bigintLiteral(row.v)))
+		values = append(values, fmt.Sprintf("(%d, %s, %s, %s, %s)", id, intLiteral(row.k), textLiteral(row.g), bigintLiteral(row.v), doubleLiteral(row.f)))
 	}
 	if len(values) == 0 {
 		// Every key is taken: a statement that changes nothing keeps the
 		// statement count predictable.
 		return fmt.Sprintf("DELETE FROM %s WHERE id < 0", KeyedTable)
 	}
-	return "INSERT INTO " + KeyedTable + " (id, k, g, v) VALUES " + strings.Join(values, ", ")
+	return "INSERT INTO " + KeyedTable + " (id, k, g, v, f) VALUES " + strings.Join(values, ", ")
 }
 
 func (m keyedModel) update(match func(int, keyedRow) bool, change func(keyedRow) keyedRow) {
@@ -144,6 +153,23 @@ func randomBigint(r *rand.Rand) sql.NullInt64 {
 		return sql.NullInt64{}
 	}
 	return sql.NullInt64{Int64: int64(r.IntN(2001) - 1000), Valid: true}
+}
+
+// randomDouble is NULL, NaN, an infinity or a multiple of 1/4, so that sums
+// are exact whatever the order.
+func randomDouble(r *rand.Rand) sql.NullFloat64 {
+	switch x := r.IntN(20); {
+	case x == 0:
+		return sql.NullFloat64{}
+	case x <= len(specialFloats):
+		return sql.NullFloat64{Float64: specialFloats[x-1], Valid: true}
+	default:
+		return sql.NullFloat64{Float64: float64(r.IntN(4001)-2000) / 4, Valid: true}
+	}
+}
+
+func doubleLiteral(v sql.NullFloat64) string {
+	return nullOr(v.Valid, FloatLiteral(v.Float64))
 }
 
 func intLiteral(v sql.NullInt32) string {
