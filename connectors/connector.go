@@ -77,6 +77,27 @@ type SourceConfig struct {
 	Format Format
 	// Alloc allocates Arrow memory.
 	Alloc memory.Allocator
+	// Includes are the INCLUDE clauses (INCLUDE key | partition | offset |
+	// timestamp [AS name]), in the order written. The engine appends one
+	// column per include to the declared columns, so Schema ends with them
+	// in this order: key BYTEA, partition INTEGER, offset BIGINT, timestamp
+	// TIMESTAMPTZ, named by AS or else _rw_kafka_<what> as RisingWave names
+	// them. The connector fills these columns from each record's metadata;
+	// its decoder fills only the columns before them. Empty for a source
+	// without INCLUDE; a connector that does not support one refuses it in
+	// NewSource.
+	Includes []Include
+}
+
+// Include is one INCLUDE clause of CREATE SOURCE: a piece of each record's
+// metadata exposed as a column.
+type Include struct {
+	// What is the metadata, lower case: "key", "partition", "offset" or
+	// "timestamp".
+	What string
+	// Column is the name of the column that holds it: one of the trailing
+	// columns of SourceConfig.Schema.
+	Column string
 }
 
 // Format is the FORMAT and ENCODE clause.

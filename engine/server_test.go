@@ -7,10 +7,12 @@ import (
 	"net"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/sluicedb/sluice/connectors/all"
 	"github.com/sluicedb/sluice/engine"
@@ -65,4 +67,12 @@ func TestSQLLogic(t *testing.T) {
 			sqllogictest.RunFile(t, f, connect, sqllogictest.Options{Rewrite: *rewrite, Engine: "sluice"})
 		})
 	}
+}
+
+func fieldNames(fds []pgconn.FieldDescription) string {
+	names := make([]string, len(fds))
+	for i, f := range fds {
+		names[i] = f.Name
+	}
+	return strings.Join(names, " ")
 }

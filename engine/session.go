@@ -149,6 +149,9 @@ func (st *statement) Describe(ctx context.Context, paramTypes []types.T) (pgwire
 			name := n.Node.GetVariableShowStmt().Name
 			return pgwire.Description{Columns: types.Schema{{Name: name, Type: types.Text}}}, nil
 		}
+	case *parser.Subscribe:
+		cols, err := st.s.e.subscribeSchema(n)
+		return pgwire.Description{Columns: cols}, err
 	case *parser.Show, *parser.Describe, *parser.Explain:
 		// Planned at execution; run it to learn the columns (cheap and
 		// side-effect free).
@@ -185,7 +188,13 @@ func (st *statement) Execute(ctx context.Context, params []types.Datum) (pgwire.
 	case *parser.CreateSink:
 		return tagOnly("CREATE SINK"), e.createSink(ctx, n)
 	case *parser.Subscribe:
-		return nil, pgerror.New(pgerror.FeatureNotSupported, "%s is not supported yet", strings.Fields(st.stmt.Text())[0]+" "+strings.Fields(st.stmt.Text() + " x")[1])
+		return e.subscribe(ctx, n)
+	case *parser.CopySubscribe:
+		sub, err := e.subscribe(ctx, n.Subscribe)
+		if err != nil {
+			return nil, err
+		}
+		return copyOut{sub}, nil
 	case *parser.PGStatement:
 		return st.s.executePG(ctx, n, params)
 	}

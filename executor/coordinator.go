@@ -127,7 +127,9 @@ func (c *Coordinator) runEpoch(ctx context.Context) error {
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e := c.epoch + 1
+	// Epochs are milliseconds of wall time, kept increasing, so that the ts
+	// of a change (SUBSCRIBE) says when it became visible.
+	e := max(c.epoch+1, uint64(time.Now().UnixMilli()))
 	b := Barrier{Epoch: e}
 	for _, inject := range c.roots {
 		if err := inject(ctx, b); err != nil {

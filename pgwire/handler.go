@@ -86,3 +86,12 @@ type Result interface {
 	// Close frees the result; it may be called before it is exhausted.
 	Close()
 }
+
+// CopyOutResult is implemented by a Result that the client receives as the
+// data of COPY ... TO STDOUT (text format: tab-separated values, \N for
+// NULL, one line per row) rather than as rows, as for
+// `COPY (SUBSCRIBE ...) TO STDOUT`.
+type CopyOutResult interface {
+	Result
+	CopyOut() bool
+}

@@ -122,6 +122,9 @@ func (c *conn) runQuery(ctx context.Context, sql string) error {
 func (c *conn) runResult(ctx context.Context, res Result) error {
 	defer res.Close()
 	c.sendNotices(res)
+	if co, ok := res.(CopyOutResult); ok && co.CopyOut() {
+		return c.copyOut(ctx, res)
+	}
 	p := &portal{res: res, cols: res.Columns()}
 	if p.cols != nil {
 		c.w.send(rowDescription(p.cols, nil))
@@ -508,4 +511,68 @@ func (c *conn) closePortals() {
 		p.close()
 		delete(c.portals, name)
 	}
+}
+
+// copyOut sends a result as COPY ... TO STDOUT in the text format: a
+// CopyOutResponse, a CopyData message per row, CopyDone and "COPY n". Rows
+// go out as they come, so psql prints a subscription live.
+func (c *conn) copyOut(ctx context.Context, res Result) error {
+	cols := res.Columns()
+	c.w.send(&pgproto3.CopyOutResponse{OverallFormat: 0, ColumnFormatCodes: make([]uint16, len(cols))})
+	var line []byte
+	rows := 0
+	for {
+		if err := c.w.flush(); err != nil {
+			return err
+		}
+		rec, err := res.Next(ctx)
+		if err != nil {
+			return err
+		}
+		if rec == nil {
+			break
+		}
+		if err := checkBatch(rec, cols); err != nil {
+			return err
+		}
+		for i := 0; i < int(rec.NumRows()); i++ {
+			line = line[:0]
+			for j, col := range cols {
+				if j > 0 {
+					line = append(line, '\t')
+				}
+				arr := rec.Column(j)
+				if arr.IsNull(i) {
+					line = append(line, '\\', 'N')
+					continue
+				}
+				line = appendCopyEscaped(line, types.AppendText(nil, arr, i, col.Type))
+			}
+			line = append(line, '\n')
+			c.w.send(&pgproto3.CopyData{Data: line})
+			rows++
+		}
+	}
+	c.w.send(&pgproto3.CopyDone{})
+	c.w.send(&pgproto3.CommandComplete{CommandTag: []byte("COPY " + strconv.Itoa(rows))})
+	return nil
+}
+
+// appendCopyEscaped escapes a value for COPY's text format.
+func appendCopyEscaped(dst, v []byte) []byte {
+	for _, b := range v {
+		switch b {
+		case '\\':
+			dst = append(dst, '\\', '\\')
+		case '\t':
+			dst = append(dst, '\\', 't')
+		case '\n':
+			dst = append(dst, '\\', 'n')
+		case '\r':
+			dst = append(dst, '\\', 'r')
+		default:
+			dst = append(dst, b)
+		}
+	}
+	return dst
 }
