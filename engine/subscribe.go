@@ -77,7 +77,7 @@ func (e *Engine) subscribe(ctx context.Context, s *parser.Subscribe) (*subscript
 
 func (s *subscription) Columns() []types.Column { return s.cols }
 func (s *subscription) Notices() []error        { return nil }
-func (s *subscription) Tag() string            { return "SUBSCRIBE" }
+func (s *subscription) Tag() string             { return "SUBSCRIBE" }
 
 // Next waits for the next epoch's changes.
 func (s *subscription) Next(ctx context.Context) (arrow.Record, error) {
@@ -153,4 +153,3 @@ func (s *subscription) Close() {
 		}
 	}
 }
-
