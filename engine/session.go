@@ -27,6 +27,7 @@ type Session struct {
 	client   pgwire.ClientInfo
 	settings map[string]string
 	inTx     bool
+	cursors  map[string]*cursor
 }
 
 var _ pgwire.Handler = (*Engine)(nil)
@@ -86,7 +87,7 @@ func (s *Session) TxStatus() byte {
 }
 
 // Close ends the session.
-func (s *Session) Close() {}
+func (s *Session) Close() { s.closeCursors() }
 
 // Parse splits sql into statements.
 func (s *Session) Parse(ctx context.Context, sql string) ([]pgwire.Statement, error) {
@@ -152,6 +153,10 @@ func (st *statement) Describe(ctx context.Context, paramTypes []types.T) (pgwire
 	case *parser.Subscribe:
 		cols, err := st.s.e.subscribeSchema(n)
 		return pgwire.Description{Columns: cols}, err
+	case *parser.Fetch:
+		if c, ok := st.s.cursors[n.Stmt.Portalname]; ok {
+			return pgwire.Description{Columns: c.res.Columns()}, nil
+		}
 	case *parser.Show, *parser.Describe, *parser.Explain:
 		// Planned at execution; run it to learn the columns (cheap and
 		// side-effect free).
@@ -195,6 +200,10 @@ func (st *statement) Execute(ctx context.Context, params []types.Datum) (pgwire.
 			return nil, err
 		}
 		return copyOut{sub}, nil
+	case *parser.DeclareSubscribe:
+		return st.s.declareSubscribe(ctx, n)
+	case *parser.Fetch:
+		return st.s.fetch(ctx, n)
 	case *parser.PGStatement:
 		return st.s.executePG(ctx, n, params)
 	}
@@ -224,6 +233,22 @@ func (s *Session) executePG(ctx context.Context, n *parser.PGStatement, params [
 			return nil, err
 		}
 		return e.insert(ctx, q.Table, q.Rows)
+	case node.GetClosePortalStmt() != nil:
+		name := node.GetClosePortalStmt().Portalname
+		if name == "" { // CLOSE ALL
+			s.closeCursors()
+			return tagOnly("CLOSE CURSOR ALL"), nil
+		}
+		c, ok := s.cursors[name]
+		if !ok {
+			return nil, pgerror.New(pgerror.InvalidCursorName, "cursor %q does not exist", name)
+		}
+		if c.batch != nil {
+			c.batch.Release()
+		}
+		c.res.Close()
+		delete(s.cursors, name)
+		return tagOnly("CLOSE CURSOR"), nil
 	case node.GetTransactionStmt() != nil:
 		return s.transaction(node.GetTransactionStmt())
 	case node.GetVariableSetStmt() != nil:
@@ -267,9 +292,11 @@ func (s *Session) transaction(t *pg.TransactionStmt) (pgwire.Result, error) {
 		return tagOnly("BEGIN"), nil
 	case pg.TransactionStmtKind_TRANS_STMT_COMMIT:
 		s.inTx = false
+		s.closeCursors()
 		return tagOnly("COMMIT"), nil
 	case pg.TransactionStmtKind_TRANS_STMT_ROLLBACK:
 		s.inTx = false
+		s.closeCursors()
 		return tagOnly("ROLLBACK"), nil
 	}
 	return nil, pgerror.New(pgerror.FeatureNotSupported, "transaction statement %s is not supported", t.Kind)

@@ -98,6 +98,27 @@ func (s *subscription) Next(ctx context.Context) (arrow.Record, error) {
 	return rec, nil
 }
 
+// tryNext returns the next batch of changes if one is ready, nil otherwise.
+func (s *subscription) tryNext() arrow.Record {
+	if len(s.queue) == 0 {
+		select {
+		case b := <-s.tap.Out():
+			for _, c := range b.Chunks {
+				s.queue = append(s.queue, s.withChange(b.Epoch, c))
+				c.Release()
+			}
+		default:
+			return nil
+		}
+	}
+	if len(s.queue) == 0 {
+		return nil
+	}
+	rec := s.queue[0]
+	s.queue = s.queue[1:]
+	return rec
+}
+
 // withChange prepends ts and diff to a chunk's rows.
 func (s *subscription) withChange(epoch uint64, c executor.Chunk) arrow.Record {
 	n := c.Len()

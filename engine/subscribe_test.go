@@ -106,3 +106,52 @@ func TestCopySubscribeSendsRowsAsTheyCome(t *testing.T) {
 		t.Fatalf("after the subscription: count = %d, %v", n, err)
 	}
 }
+
+func TestCursorOverASubscription(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	connect, _ := startServer(t)
+	conn, err := connect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	exec(t, conn, "CREATE TABLE t (k INT PRIMARY KEY)")
+	exec(t, conn, "INSERT INTO t VALUES (1), (2)")
+
+	cur, err := connect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cur.Close(ctx)
+	if _, err := cur.Exec(ctx, "DECLARE c CURSOR FOR SUBSCRIBE TO t"); err == nil {
+		t.Fatal("DECLARE outside a transaction block was accepted")
+	}
+	exec(t, cur, "BEGIN")
+	exec(t, cur, "DECLARE c CURSOR FOR SUBSCRIBE TO t")
+	fetch := func(sql string) []string {
+		t.Helper()
+		var out []string
+		for _, row := range queryText(t, ctx, cur, sql) {
+			out = append(out, row[1]+" "+row[2])
+		}
+		return out
+	}
+	if got := fetch("FETCH 1 c"); len(got) != 1 || got[0] != "1 1" && got[0] != "1 2" {
+		t.Fatalf("first fetch = %v, want one row of the snapshot", got)
+	}
+	if got := fetch("FETCH 10 c WITH (timeout = '0s')"); len(got) != 1 {
+		t.Fatalf("second fetch = %v, want the other snapshot row", got)
+	}
+	if got := fetch("FETCH 10 c WITH (timeout = '10ms')"); len(got) != 0 {
+		t.Fatalf("a fetch with nothing new = %v, want no rows after the timeout", got)
+	}
+	exec(t, conn, "DELETE FROM t WHERE k = 1")
+	if got := fetch("FETCH 10 c"); len(got) != 1 || got[0] != "-1 1" {
+		t.Fatalf("fetch after a delete = %v, want -1 1", got)
+	}
+	exec(t, cur, "COMMIT")
+	if _, err := cur.Exec(ctx, "FETCH 1 c"); err == nil {
+		t.Fatal("the cursor outlived its transaction")
+	}
+}

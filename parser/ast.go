@@ -210,6 +210,17 @@ type CopySubscribe struct {
 	text      string
 }
 
+// Fetch is FETCH [direction] [FROM | IN] cursor [WITH (timeout = 'd')]:
+// PostgreSQL's FETCH, plus Materialize's WITH options for cursors over a
+// subscription. Stmt is the statement as PostgreSQL parses it without the
+// WITH clause.
+type Fetch struct {
+	Stmt    *pg_query.FetchStmt
+	Options []Option
+	text    string
+}
+
+func (s *Fetch) Text() string                  { return s.text }
 func (s *PGStatement) Text() string            { return s.text }
 func (s *CreateSource) Text() string           { return s.text }
 func (s *CreateTable) Text() string            { return s.text }

@@ -292,3 +292,31 @@ func explainBool(o explainOption) (bool, error) {
 	}
 	return false, &pgerror.Error{Code: pgerror.SyntaxError, Position: o.pos, Message: o.name + " requires a Boolean value"}
 }
+
+// fetch parses FETCH ... [WITH ( options )]: the part before WITH is
+// PostgreSQL's.
+func (p *stmtParser) fetch() (*Fetch, error) {
+	with := p.hi
+	for i := p.lo; i < p.hi; i++ {
+		if p.wordAt(i) == "with" && p.isAt(i+1, pg_query.Token_ASCII_40) {
+			with = i
+			break
+		}
+	}
+	node, err := p.src.newStandardText().tokens(p.lo, with).parse()
+	if err != nil {
+		return nil, err
+	}
+	st := &Fetch{Stmt: node.GetFetchStmt(), text: p.text()}
+	if st.Stmt == nil {
+		return nil, pgerror.New(pgerror.SyntaxError, "expected a FETCH statement")
+	}
+	if with < p.hi {
+		p.i = with + 1
+		if st.Options, err = p.optionList(); err != nil {
+			return nil, err
+		}
+		return st, p.expectEnd()
+	}
+	return st, nil
+}

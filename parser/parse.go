@@ -60,6 +60,7 @@ const (
 	kindSubscribe
 	kindDeclareSubscribe
 	kindCopySubscribe
+	kindFetch
 )
 
 // classify looks at the head of the statement in tokens [lo, hi).
@@ -126,6 +127,8 @@ func (s *source) classify(lo, hi int) stmtKind {
 		if s.declareSubscribeAt(lo, hi) >= 0 {
 			return kindDeclareSubscribe
 		}
+	case "fetch":
+		return kindFetch
 	case "copy":
 		if lo+2 < hi && s.toks[lo+1].tok == pg_query.Token_ASCII_40 && word(2) == "subscribe" {
 			return kindCopySubscribe
@@ -168,6 +171,8 @@ func (s *source) parseStatement(lo, hi int) (Statement, error) {
 		return p.declareSubscribe()
 	case kindCopySubscribe:
 		return p.copySubscribe()
+	case kindFetch:
+		return p.fetch()
 	}
 	return p.pgStatement()
 }
