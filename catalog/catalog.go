@@ -98,8 +98,12 @@ func (c *Catalog) Add(o *Object) error {
 			return pgerror.New(pgerror.UndefinedTable, "relation %q does not exist", d)
 		}
 	}
-	o.OID = c.nextOID
-	c.nextOID++
+	if o.OID == 0 {
+		o.OID = c.nextOID
+	}
+	// An OID given (an object recovered from storage) keeps its value, and
+	// new objects never reuse it.
+	c.nextOID = max(c.nextOID, o.OID+1)
 	c.objects[o.Name] = o
 	c.order = append(c.order, o.Name)
 	return nil

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/sluicedb/sluice/catalog"
@@ -116,7 +117,7 @@ func (e *Engine) createSource(ctx context.Context, s *parser.CreateSource) error
 	}
 	rt.source = src
 	obj.Connector, obj.Options = name, validated
-	if err := e.cat.Add(obj); err != nil {
+	if err := e.addObject(obj); err != nil {
 		return err
 	}
 	e.mu.Lock()
@@ -173,10 +174,19 @@ func (e *Engine) createTable(ctx context.Context, s *parser.CreateTable) error {
 		}
 		obj.Watermark, rt.wmExpr = wm, bound
 	}
-	if err := e.cat.Add(obj); err != nil {
+	if err := e.addObject(obj); err != nil {
 		return err
 	}
 	store := executor.NewTableStore(obj.Name, schema, pk)
+	if e.store != nil {
+		log := e.store.Table(obj.Name)
+		if e.replaying {
+			if err := log.Rows(store.Load); err != nil {
+				return fmt.Errorf("recover the rows of table %s: %w", obj.Name, err)
+			}
+		}
+		store.SetLog(log)
+	}
 	rt.store = store
 	e.mu.Lock()
 	e.tables[obj.Name] = rt
@@ -206,7 +216,7 @@ func (e *Engine) createView(ctx context.Context, s *parser.CreateMaterializedVie
 	if err != nil {
 		return err
 	}
-	if err := e.cat.Add(obj); err != nil {
+	if err := e.addObject(obj); err != nil {
 		e.stop(rt.flowRuntime)
 		return err
 	}
@@ -371,6 +381,11 @@ func (e *Engine) drop(ctx context.Context, d *parser.Drop) error {
 		}
 		for _, o := range dropped {
 			e.release(o)
+			if e.store != nil {
+				if err := e.store.DropCatalog(o.Name); err != nil {
+					return fmt.Errorf("forget %s in storage: %w", o.Name, err)
+				}
+			}
 		}
 	}
 	return nil

@@ -10,8 +10,8 @@ import (
 
 var (
 	diffSeed  = flag.Uint64("difftest.seed", 0, "run TestDifferential for this seed only")
-	diffSeeds = flag.Int("difftest.seeds", 8, "how many seeds TestDifferential runs (seeds 1..n)")
-	diffRows  = flag.Int("difftest.rows", 400, "rows in each seed's stream in TestDifferential")
+	diffSeeds = flag.Int("difftest.seeds", 12, "how many seeds TestDifferential runs (seeds 1..n)")
+	diffRows  = flag.Int("difftest.rows", 500, "rows in each seed's stream in TestDifferential")
 	diffBugs  = flag.Bool("difftest.knownbugs", false, "run TestDifferential's cases marked with a known bug instead of skipping them")
 )
 

@@ -16,8 +16,14 @@ import (
 	"github.com/sluicedb/sluice/connectors"
 	"github.com/sluicedb/sluice/executor"
 	"github.com/sluicedb/sluice/expr"
+	"github.com/sluicedb/sluice/pgwire"
 	"github.com/sluicedb/sluice/planner"
+	"github.com/sluicedb/sluice/storage"
 )
+
+func pgwireClient(user string) pgwire.ClientInfo {
+	return pgwire.ClientInfo{User: user, Database: "sluice"}
+}
 
 // Options configure an Engine.
 type Options struct {
@@ -28,6 +34,9 @@ type Options struct {
 	Logger          *slog.Logger
 	// Version is Sluice's version, reported by version().
 	Version string
+	// DataDir, when set, is where the catalog and the tables' rows are
+	// kept; Open recovers them from there. Empty keeps everything in memory.
+	DataDir string
 }
 
 // Engine is one Sluice instance.
@@ -42,6 +51,13 @@ type Engine struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+
+	store *storage.DB // nil without a data directory
+	// replaying is set while Open re-runs the stored catalog: the objects
+	// are already stored.
+	replaying bool
+	// recoverOID is the OID the object being replayed had.
+	recoverOID uint32
 
 	ddl     sync.Mutex // one DDL statement at a time
 	mu      sync.RWMutex
@@ -190,10 +206,92 @@ func New(ctx context.Context, opts Options) *Engine {
 	return e
 }
 
-// Close stops every dataflow and reader and waits for them.
+// Open starts an engine over the state in opts.DataDir: every stored object
+// is created again, in its original order, tables with their rows, and every
+// view and sink starts reading its inputs afresh.
+func Open(ctx context.Context, opts Options) (*Engine, error) {
+	e := New(ctx, opts)
+	if opts.DataDir == "" {
+		return e, nil
+	}
+	db, err := storage.Open(opts.DataDir)
+	if err != nil {
+		e.Close()
+		return nil, err
+	}
+	e.store = db
+	entries, err := db.Catalog()
+	if err != nil {
+		e.Close()
+		return nil, fmt.Errorf("read the catalog in %s: %w", opts.DataDir, err)
+	}
+	s := e.NewSession(pgwireClient("recovery"))
+	e.replaying = true
+	defer func() { e.replaying = false }()
+	for _, ent := range entries {
+		e.recoverOID = ent.OID
+		r, err := s.Exec(ctx, ent.SQL)
+		if err != nil {
+			e.Close()
+			return nil, fmt.Errorf("recover %s from %s: %w (statement: %s)", ent.Name, opts.DataDir, err, ent.SQL)
+		}
+		r.Close()
+	}
+	e.recoverOID = 0
+	e.logger.Info("recovered", "objects", len(entries), "data_dir", opts.DataDir)
+	return e, nil
+}
+
+// Close stops every dataflow and reader, waits for them, and closes the
+// state.
 func (e *Engine) Close() {
 	e.cancel()
 	e.wg.Wait()
+	e.mu.RLock()
+	var flows []*flowRuntime
+	for _, v := range e.views {
+		flows = append(flows, v.flowRuntime)
+	}
+	for _, s := range e.sinks {
+		flows = append(flows, s.flowRuntime)
+	}
+	e.mu.RUnlock()
+	for _, f := range flows {
+		f.finished.Wait()
+	}
+	if e.store != nil {
+		if err := e.store.Close(); err != nil {
+			e.logger.Warn("closing the state", "err", err)
+		}
+		e.store = nil
+	}
+}
+
+// persist stores a new object's statement, unless it is being recovered.
+func (e *Engine) persist(o *catalog.Object) error {
+	if e.store == nil || e.replaying {
+		return nil
+	}
+	if err := e.store.AddCatalog(o.Name, o.OID, o.SQL); err != nil {
+		return fmt.Errorf("store %s: %w", o.Name, err)
+	}
+	return nil
+}
+
+// addObject adds o to the catalog (with its old OID when recovering) and
+// stores it.
+func (e *Engine) addObject(o *catalog.Object) error {
+	if e.replaying {
+		o.OID = e.recoverOID
+	}
+	if err := e.cat.Add(o); err != nil {
+		return err
+	}
+	if err := e.persist(o); err != nil {
+		_, _ = e.cat.Drop(o.Name, o.Kind, true)
+		return err
+	}
+	return nil
 }
 
 // Catalog is the engine's catalog.

@@ -126,7 +126,7 @@ func (e *Engine) createSink(ctx context.Context, s *parser.CreateSink) error {
 		return err
 	}
 	rt := &sinkRuntime{flowRuntime: flow, obj: obj, sink: sink, stats: stats}
-	if err := e.cat.Add(obj); err != nil {
+	if err := e.addObject(obj); err != nil {
 		e.stop(flow)
 		sink.Close()
 		return err

@@ -2,6 +2,7 @@ package executor
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"sync"
 
@@ -29,6 +30,7 @@ type TableStore struct {
 	rows        map[string]string // key -> encoded row
 	order       []string          // keys in insertion order, compacted lazily
 	nextRowID   uint64
+	log         TableLog
 	subscribers []*Dataflow
 }
 
@@ -82,8 +84,16 @@ func (t *TableStore) Insert(ctx context.Context, rec arrow.Record) error {
 		}
 	} else {
 		for i := range keys {
-			t.nextRowID++
-			keys[i] = fmt.Sprint(t.nextRowID)
+			keys[i] = t.newRowID()
+		}
+	}
+	if t.log != nil {
+		put := make([][2]string, len(keys))
+		for i, k := range keys {
+			put[i] = [2]string{k, string(rows[i])}
+		}
+		if err := t.log.Apply(nil, put); err != nil {
+			return fmt.Errorf("store rows of %s: %w", t.name, err)
 		}
 	}
 	for i, k := range keys {
@@ -91,6 +101,33 @@ func (t *TableStore) Insert(ctx context.Context, rec arrow.Record) error {
 		t.order = append(t.order, k)
 	}
 	return t.broadcast(ctx, Chunk{Rec: rec})
+}
+
+// TableLog makes a table's changes durable: Apply returns once the rows
+// with keys deleted are gone and the (key, row) pairs put are stored.
+type TableLog interface {
+	Apply(deleted []string, put [][2]string) error
+}
+
+// SetLog makes every later change durable in log before it is visible.
+func (t *TableStore) SetLog(log TableLog) { t.log = log }
+
+// Load adds a stored row while the table is recovered, before any view
+// reads it.
+func (t *TableStore) Load(key, row string) {
+	t.rows[key] = row
+	t.order = append(t.order, key)
+	if t.keyEnc == nil && len(key) == 8 {
+		t.nextRowID = max(t.nextRowID, binary.BigEndian.Uint64([]byte(key)))
+	}
+}
+
+// newRowID is the key of a row of a table without a primary key: a number
+// whose byte order is its numeric order, so stored rows load back in
+// insertion order.
+func (t *TableStore) newRowID() string {
+	t.nextRowID++
+	return string(binary.BigEndian.AppendUint64(nil, t.nextRowID))
 }
 
 // Change says what an UPDATE or DELETE does to one record of a table's rows:
@@ -167,10 +204,18 @@ func (t *TableStore) Modify(ctx context.Context, alloc memory.Allocator, decide 
 				}
 				seen[k] = true
 			} else {
-				t.nextRowID++
-				k = fmt.Sprint(t.nextRowID)
+				k = t.newRowID()
 			}
 			inserts = append(inserts, newRow{key: k, row: string(r)})
+		}
+	}
+	if t.log != nil {
+		put := make([][2]string, len(inserts))
+		for i, in := range inserts {
+			put[i] = [2]string{in.key, in.row}
+		}
+		if err := t.log.Apply(gone, put); err != nil {
+			return 0, fmt.Errorf("store changes of %s: %w", t.name, err)
 		}
 	}
 	old := make([]string, 0, len(gone))

@@ -124,12 +124,18 @@ func runServer(ctx context.Context, cfg serveConfig, logger *slog.Logger, stdout
 		return fmt.Errorf("listen for HTTP on %s: %w (choose another address with --http-listen)", cfg.httpListen, err)
 	}
 
-	eng := engine.New(ctx, engine.Options{
+	eng, err := engine.Open(ctx, engine.Options{
 		Connectors:      all.Registry(),
 		BarrierInterval: cfg.barrierInterval,
 		Logger:          logger,
 		Version:         version,
+		DataDir:         cfg.dataDir,
 	})
+	if err != nil {
+		pgLn.Close()
+		httpLn.Close()
+		return err
+	}
 	defer eng.Close()
 
 	mux := http.NewServeMux()

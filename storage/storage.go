@@ -1,0 +1,204 @@
+// Package storage keeps Sluice's durable state in a Pebble database under the
+// data directory: the catalog (the statement that created each object, in
+// creation order, with its OID) and the rows of tables.
+//
+// Key layout (one byte of prefix, then the parts):
+//
+//	'c' name               → 8-byte sequence, 4-byte OID, statement text
+//	't' table 0x00 rowkey  → encoded row
+//	'm' "seq"              → the last catalog sequence number
+//
+// Every write that acknowledges something to a client (a CREATE, an INSERT)
+// is synced before it returns, so a kill -9 loses nothing acknowledged.
+// Materialized views are not stored: on start they are rebuilt from their
+// sources and tables (see the README's Operations section).
+package storage
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"syscall"
+
+	"github.com/cockroachdb/pebble/v2"
+)
+
+// DB is the durable state of one Sluice instance.
+type DB struct {
+	db  *pebble.DB
+	seq uint64
+}
+
+// Open opens (creating if needed) the state under dir. A directory held by
+// another running Sluice, not writable, or not a Sluice data directory gets
+// an error that says so.
+func Open(dir string) (*DB, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create data directory %s: %w (choose another with --data-dir)", dir, err)
+	}
+	probe, err := os.CreateTemp(dir, ".write-test-*")
+	if err != nil {
+		return nil, fmt.Errorf("data directory %s is not writable: %w (fix its permissions or choose another with --data-dir)", dir, err)
+	}
+	probe.Close()
+	os.Remove(probe.Name())
+	db, err := pebble.Open(dir, &pebble.Options{Logger: quietLogger{}})
+	if err != nil {
+		if errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EWOULDBLOCK) || strings.Contains(err.Error(), "lock") {
+			return nil, fmt.Errorf("data directory %s is in use by another Sluice process: %w (stop it, or choose another --data-dir)", dir, err)
+		}
+		return nil, fmt.Errorf("open the state in %s: %w (if it is damaged, move it away and start with an empty --data-dir)", dir, err)
+	}
+	d := &DB{db: db}
+	v, closer, err := db.Get(seqKey)
+	switch {
+	case err == nil:
+		d.seq = binary.BigEndian.Uint64(v)
+		closer.Close()
+	case !errors.Is(err, pebble.ErrNotFound):
+		db.Close()
+		return nil, fmt.Errorf("read the state in %s: %w", dir, err)
+	}
+	return d, nil
+}
+
+// Close closes the database.
+func (d *DB) Close() error { return d.db.Close() }
+
+var seqKey = []byte("mseq")
+
+// CatalogEntry is a stored catalog object.
+type CatalogEntry struct {
+	Name string
+	OID  uint32
+	SQL  string
+	seq  uint64
+}
+
+func catalogKey(name string) []byte { return append([]byte{'c'}, name...) }
+
+// AddCatalog records an object's creating statement.
+func (d *DB) AddCatalog(name string, oid uint32, sql string) error {
+	d.seq++
+	v := make([]byte, 12, 12+len(sql))
+	binary.BigEndian.PutUint64(v, d.seq)
+	binary.BigEndian.PutUint32(v[8:], oid)
+	v = append(v, sql...)
+	b := d.db.NewBatch()
+	defer b.Close()
+	if err := b.Set(catalogKey(name), v, nil); err != nil {
+		return err
+	}
+	if err := b.Set(seqKey, binary.BigEndian.AppendUint64(nil, d.seq), nil); err != nil {
+		return err
+	}
+	return b.Commit(pebble.Sync)
+}
+
+// DropCatalog forgets an object and, for a table, its rows.
+func (d *DB) DropCatalog(name string) error {
+	b := d.db.NewBatch()
+	defer b.Close()
+	if err := b.Delete(catalogKey(name), nil); err != nil {
+		return err
+	}
+	lo := tablePrefix(name)
+	if err := b.DeleteRange(lo, prefixEnd(lo), nil); err != nil {
+		return err
+	}
+	return b.Commit(pebble.Sync)
+}
+
+// Catalog returns the stored objects in creation order.
+func (d *DB) Catalog() ([]CatalogEntry, error) {
+	it, err := d.db.NewIter(&pebble.IterOptions{LowerBound: []byte{'c'}, UpperBound: []byte{'d'}})
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	var out []CatalogEntry
+	for it.First(); it.Valid(); it.Next() {
+		v := it.Value()
+		if len(v) < 12 {
+			return nil, fmt.Errorf("catalog entry %q is damaged", it.Key()[1:])
+		}
+		out = append(out, CatalogEntry{Name: string(it.Key()[1:]), seq: binary.BigEndian.Uint64(v),
+			OID: binary.BigEndian.Uint32(v[8:]), SQL: string(v[12:])})
+	}
+	if err := it.Error(); err != nil {
+		return nil, err
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].seq < out[j].seq })
+	return out, nil
+}
+
+func tablePrefix(table string) []byte {
+	k := append([]byte{'t'}, table...)
+	return append(k, 0)
+}
+
+// prefixEnd is the first key after every key starting with p.
+func prefixEnd(p []byte) []byte {
+	end := append([]byte(nil), p...)
+	for i := len(end) - 1; i >= 0; i-- {
+		end[i]++
+		if end[i] != 0 {
+			return end[:i+1]
+		}
+	}
+	return nil
+}
+
+// TableLog stores the rows of one table.
+type TableLog struct {
+	db     *DB
+	prefix []byte
+}
+
+// Table returns the log of table name.
+func (d *DB) Table(name string) *TableLog {
+	return &TableLog{db: d, prefix: tablePrefix(name)}
+}
+
+// Apply durably deletes the rows with keys deleted and sets the rows put
+// (key, row pairs), in one synced batch.
+func (t *TableLog) Apply(deleted []string, put [][2]string) error {
+	b := t.db.db.NewBatch()
+	defer b.Close()
+	for _, k := range deleted {
+		if err := b.Delete(append(append([]byte(nil), t.prefix...), k...), nil); err != nil {
+			return err
+		}
+	}
+	for _, kv := range put {
+		if err := b.Set(append(append([]byte(nil), t.prefix...), kv[0]...), []byte(kv[1]), nil); err != nil {
+			return err
+		}
+	}
+	return b.Commit(pebble.Sync)
+}
+
+// Rows calls fn with every stored row of the table, in key order.
+func (t *TableLog) Rows(fn func(key, row string)) error {
+	it, err := t.db.db.NewIter(&pebble.IterOptions{LowerBound: t.prefix, UpperBound: prefixEnd(t.prefix)})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	for it.First(); it.Valid(); it.Next() {
+		fn(string(it.Key()[len(t.prefix):]), string(it.Value()))
+	}
+	return it.Error()
+}
+
+// quietLogger keeps Pebble's informational messages out of Sluice's logs.
+type quietLogger struct{}
+
+func (quietLogger) Infof(string, ...any)  {}
+func (quietLogger) Errorf(string, ...any) {}
+func (quietLogger) Fatalf(format string, args ...any) {
+	panic(fmt.Sprintf(format, args...))
+}
