@@ -1,6 +1,7 @@
 package executor
 
 import (
+	"math"
 	"math/bits"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -149,16 +150,29 @@ func (s *sumIntAgg) result(b array.Builder, g int32) error {
 
 func (s *sumIntAgg) reset(g int32) { s.lo[g], s.hi[g], s.n[g] = 0, 0, 0 }
 
-// sumFloatAgg sums floating-point and numeric values.
+// sumFloatAgg sums floating-point and numeric values. Deletes subtract, so
+// the state must not depend on the order of values: infinities and NaNs are
+// counted apart (Inf - Inf would otherwise leave a NaN behind after the
+// infinity is deleted), and the finite part is summed with Neumaier's
+// compensation so that deleting a large value does not wipe out the small
+// ones added after it.
 type sumFloatAgg struct {
 	avg     bool
 	ret     types.T
 	sum     []float64
+	comp    []float64 // compensation: the low-order bits sum lost
+	posInf  []int64
+	negInf  []int64
+	nan     []int64
 	n       []int64
 	scratch []float64
 }
 
-func (s *sumFloatAgg) grow(n int) { s.sum, s.n = growTo(s.sum, n), growTo(s.n, n) }
+func (s *sumFloatAgg) grow(n int) {
+	s.sum, s.comp, s.n = growTo(s.sum, n), growTo(s.comp, n), growTo(s.n, n)
+	s.posInf, s.negInf, s.nan = growTo(s.posInf, n), growTo(s.negInf, n), growTo(s.nan, n)
+}
+
 func (s *sumFloatAgg) update(col arrow.Array, gids []int32, signs []int8) error {
 	vals := float64s(col, s.scratch)
 	s.scratch = vals[:0]
@@ -167,17 +181,49 @@ func (s *sumFloatAgg) update(col arrow.Array, gids []int32, signs []int8) error 
 		if !noNulls && col.IsNull(i) {
 			continue
 		}
-		s.sum[g] += float64(signs[i]) * vals[i]
-		s.n[g] += int64(signs[i])
+		v, sign := vals[i], int64(signs[i])
+		s.n[g] += sign
+		switch {
+		case v != v:
+			s.nan[g] += sign
+		case math.IsInf(v, 1):
+			s.posInf[g] += sign
+		case math.IsInf(v, -1):
+			s.negInf[g] += sign
+		default:
+			if sign < 0 {
+				v = -v
+			}
+			t := s.sum[g] + v
+			if math.Abs(s.sum[g]) >= math.Abs(v) {
+				s.comp[g] += (s.sum[g] - t) + v
+			} else {
+				s.comp[g] += (v - t) + s.sum[g]
+			}
+			s.sum[g] = t
+		}
 	}
 	return nil
 }
+
+func (s *sumFloatAgg) total(g int32) float64 {
+	switch {
+	case s.nan[g] > 0 || (s.posInf[g] > 0 && s.negInf[g] > 0):
+		return math.NaN()
+	case s.posInf[g] > 0:
+		return math.Inf(1)
+	case s.negInf[g] > 0:
+		return math.Inf(-1)
+	}
+	return s.sum[g] + s.comp[g]
+}
+
 func (s *sumFloatAgg) result(b array.Builder, g int32) error {
 	if s.n[g] == 0 {
 		b.AppendNull()
 		return nil
 	}
-	v := s.sum[g]
+	v := s.total(g)
 	if s.avg {
 		v /= float64(s.n[g])
 	}
@@ -189,7 +235,11 @@ func (s *sumFloatAgg) result(b array.Builder, g int32) error {
 	}
 	return nil
 }
-func (s *sumFloatAgg) reset(g int32) { s.sum[g], s.n[g] = 0, 0 }
+
+func (s *sumFloatAgg) reset(g int32) {
+	s.sum[g], s.comp[g], s.n[g] = 0, 0, 0
+	s.posInf[g], s.negInf[g], s.nan[g] = 0, 0, 0
+}
 
 // countDistinctAgg keeps, per group, how many times each distinct value is
 // present, so that deletes can take a value out again.

@@ -2,6 +2,7 @@ package executor
 
 import (
 	"cmp"
+	"math"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -52,6 +53,10 @@ type minMaxOf[V cmp.Ordered] struct {
 	best       []V
 	has        []bool
 	multisets  []map[V]int64
+	// nans counts the NaNs of each group of a retracting input apart from
+	// the multiset: a NaN is not equal to itself, so as a map key it could
+	// never be found again to be deleted.
+	nans []int64
 }
 
 func newMinMaxOf[V cmp.Ordered](isMax, appendOnly bool, t types.T, values func(arrow.Array, *[]V) []V) *minMaxOf[V] {
@@ -62,6 +67,7 @@ func (m *minMaxOf[V]) grow(n int) {
 	m.best, m.has = growTo(m.best, n), growTo(m.has, n)
 	if !m.appendOnly {
 		m.multisets = growTo(m.multisets, n)
+		m.nans = growTo(m.nans, n)
 	}
 }
 
@@ -103,6 +109,10 @@ func (m *minMaxOf[V]) update(col arrow.Array, gids []int32, signs []int8) error 
 			}
 			continue
 		}
+		if v != v {
+			m.nans[g] += int64(signs[i])
+			continue
+		}
 		set := m.multisets[g]
 		if set == nil {
 			set = make(map[V]int64)
@@ -134,11 +144,17 @@ func (m *minMaxOf[V]) recompute(g int32) {
 }
 
 func (m *minMaxOf[V]) result(b array.Builder, g int32) error {
-	if !m.has[g] {
+	best, has := m.best[g], m.has[g]
+	// NaN sorts above every number: it is the max whenever present, and the
+	// min only when nothing else is.
+	if m.nans != nil && m.nans[g] > 0 && (m.isMax || !has) {
+		best, has = nanOf(best), true
+	}
+	if !has {
 		b.AppendNull()
 		return nil
 	}
-	switch v := any(m.best[g]).(type) {
+	switch v := any(best).(type) {
 	case int64:
 		switch b := b.(type) {
 		case *array.Int64Builder:
@@ -172,5 +188,14 @@ func (m *minMaxOf[V]) reset(g int32) {
 	m.best[g], m.has[g] = zero, false
 	if m.multisets != nil {
 		m.multisets[g] = nil
+		m.nans[g] = 0
 	}
+}
+
+// nanOf returns NaN as a V (only ever called for float64 values).
+func nanOf[V cmp.Ordered](v V) V {
+	if _, ok := any(v).(float64); ok {
+		return any(math.NaN()).(V)
+	}
+	return v
 }

@@ -32,7 +32,7 @@ type Options struct {
 	OracleURL string
 	// Seeds are the seeds to run, one subtest each.
 	Seeds []uint64
-	// Rows is the length of each seed's stream (default 400).
+	// Rows is the length of each seed's stream (default 500).
 	Rows int
 	// KeyedStatements is how many statements change the keyed table
 	// (default 30).
@@ -53,7 +53,7 @@ func (o *Options) defaults() {
 		o.OracleURL = DefaultOracleURL
 	}
 	if o.Rows <= 0 {
-		o.Rows = 400
+		o.Rows = 500
 	}
 	if o.KeyedStatements <= 0 {
 		o.KeyedStatements = 30
