@@ -41,6 +41,11 @@ func newAggregator(a plan.AggCall, appendOnly bool) (aggregator, error) {
 		return &sumFloatAgg{avg: a.Func == "avg", ret: a.Ret}, nil
 	case a.Func == "min" || a.Func == "max":
 		return newMinMax(a, appendOnly)
+	case a.Func == "bool_and" || a.Func == "every" || a.Func == "bool_or":
+		return &boolAgg{or: a.Func == "bool_or"}, nil
+	}
+	if kind, ok := varianceKinds[a.Func]; ok && (a.ArgType.IsNumeric()) {
+		return &varianceAgg{kind: kind}, nil
 	}
 	return nil, pgerror.New(pgerror.UndefinedFunction, "function %s(%s) does not exist", a.Func, a.ArgType)
 }
@@ -287,3 +292,122 @@ func growTo[T any](s []T, n int) []T {
 	copy(ns, s)
 	return ns
 }
+
+// boolAgg is bool_and (every) or bool_or, kept as counts of true and false
+// values so that deletes can take values out.
+type boolAgg struct {
+	or          bool
+	trues, alls []int64
+}
+
+func (b *boolAgg) grow(n int) { b.trues, b.alls = growTo(b.trues, n), growTo(b.alls, n) }
+func (b *boolAgg) update(col arrow.Array, gids []int32, signs []int8) error {
+	vals := col.(*array.Boolean)
+	for i, g := range gids {
+		if vals.IsNull(i) {
+			continue
+		}
+		b.alls[g] += int64(signs[i])
+		if vals.Value(i) {
+			b.trues[g] += int64(signs[i])
+		}
+	}
+	return nil
+}
+func (b *boolAgg) result(out array.Builder, g int32) error {
+	if b.alls[g] == 0 {
+		out.AppendNull()
+		return nil
+	}
+	if b.or {
+		out.(*array.BooleanBuilder).Append(b.trues[g] > 0)
+	} else {
+		out.(*array.BooleanBuilder).Append(b.trues[g] == b.alls[g])
+	}
+	return nil
+}
+func (b *boolAgg) reset(g int32) { b.trues[g], b.alls[g] = 0, 0 }
+
+type varianceKind struct {
+	population bool // divide by n rather than n - 1
+	root       bool // stddev rather than variance
+}
+
+var varianceKinds = map[string]varianceKind{
+	"stddev": {root: true}, "stddev_samp": {root: true}, "stddev_pop": {population: true, root: true},
+	"variance": {}, "var_samp": {}, "var_pop": {population: true},
+}
+
+// varianceAgg computes variances and standard deviations with Welford's
+// method, which also runs backwards: a deleted value is taken out of the
+// mean and of the sum of squared deviations.
+type varianceAgg struct {
+	kind    varianceKind
+	n       []int64
+	mean    []float64
+	m2      []float64
+	scratch []float64
+	ints    []int64
+}
+
+func (v *varianceAgg) grow(n int) {
+	v.n, v.mean, v.m2 = growTo(v.n, n), growTo(v.mean, n), growTo(v.m2, n)
+}
+func (v *varianceAgg) update(col arrow.Array, gids []int32, signs []int8) error {
+	var vals []float64
+	switch col.(type) {
+	case *array.Float64, *array.Float32:
+		vals = float64s(col, v.scratch)
+	default:
+		ints := int64s(col, v.ints)
+		v.ints = ints[:0]
+		vals = grow(v.scratch, len(ints))
+		for i, x := range ints {
+			vals[i] = float64(x)
+		}
+	}
+	v.scratch = vals[:0]
+	for i, g := range gids {
+		if col.IsNull(i) {
+			continue
+		}
+		x := vals[i]
+		if signs[i] > 0 {
+			v.n[g]++
+			d := x - v.mean[g]
+			v.mean[g] += d / float64(v.n[g])
+			v.m2[g] += d * (x - v.mean[g])
+			continue
+		}
+		v.n[g]--
+		if v.n[g] == 0 {
+			v.mean[g], v.m2[g] = 0, 0
+			continue
+		}
+		old := v.mean[g]
+		v.mean[g] = (old*float64(v.n[g]+1) - x) / float64(v.n[g])
+		v.m2[g] -= (x - old) * (x - v.mean[g])
+		if v.m2[g] < 0 {
+			v.m2[g] = 0 // rounding, never a real negative variance
+		}
+	}
+	return nil
+}
+func (v *varianceAgg) result(b array.Builder, g int32) error {
+	n := v.n[g]
+	div := float64(n - 1)
+	if v.kind.population {
+		div = float64(n)
+	}
+	if div <= 0 {
+		b.AppendNull()
+		return nil
+	}
+	r := v.m2[g] / div
+	if v.kind.root {
+		r = math.Sqrt(r)
+	}
+	b.(*array.Float64Builder).Append(r)
+	return nil
+}
+func (v *varianceAgg) reset(g int32) { v.n[g], v.mean[g], v.m2[g] = 0, 0, 0 }

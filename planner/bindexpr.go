@@ -13,7 +13,9 @@ import (
 )
 
 // aggFuncs are the aggregate functions Sluice computes.
-var aggFuncs = map[string]bool{"count": true, "sum": true, "avg": true, "min": true, "max": true}
+var aggFuncs = map[string]bool{"count": true, "sum": true, "avg": true, "min": true, "max": true,
+	"stddev": true, "stddev_samp": true, "stddev_pop": true, "variance": true, "var_samp": true, "var_pop": true,
+	"bool_and": true, "bool_or": true, "every": true}
 
 // aggContext collects the aggregate calls of a query while its target list,
 // HAVING and ORDER BY are bound. Each call is bound to a placeholder column
@@ -36,6 +38,12 @@ type binder struct {
 	aggs   *aggContext
 	// inAgg is set while binding an aggregate's argument.
 	inAgg bool
+	// planner plans the inner queries of subqueries; nil where a statement
+	// takes no subqueries.
+	planner *Planner
+	// outer is the query around the one being bound when that one is a
+	// subquery in an expression; see subquery.go.
+	outer *outerQuery
 }
 
 func (b *binder) bind(n *pg.Node, s *scope) (expr.Expr, error) {
@@ -86,7 +94,7 @@ func (b *binder) bind(n *pg.Node, s *scope) (expr.Expr, error) {
 	case n.GetSqlvalueFunction() != nil:
 		return sqlValueFunction(n.GetSqlvalueFunction())
 	case n.GetSubLink() != nil:
-		return nil, pgerror.New(pgerror.FeatureNotSupported, "subqueries in expressions are not supported yet").WithPosition(int(n.GetSubLink().Location) + 1)
+		return b.subLink(n.GetSubLink(), s)
 	}
 	return nil, pgerror.New(pgerror.FeatureNotSupported, "expression %s is not supported", nodeName(n))
 }
@@ -127,11 +135,12 @@ func (b *binder) columnRef(c *pg.ColumnRef, s *scope) (expr.Expr, error) {
 	default:
 		return nil, pgerror.New(pgerror.SyntaxError, "improper qualified name (too many dotted names): %s", strings.Join(parts, ".")).WithPosition(int(c.Location) + 1)
 	}
-	if s == nil {
-		return nil, pgerror.New(pgerror.UndefinedColumn, "column %q does not exist", name).WithPosition(int(c.Location) + 1)
-	}
-	i, err := s.resolve(table, name, int(c.Location)+1)
+	i, err := resolveIn(s, table, name, int(c.Location)+1)
 	if err != nil {
+		// Not a column of this query: maybe one of a query around it.
+		if ref, found, oerr := b.outerColumn(table, name, int(c.Location)+1, err); found {
+			return ref, oerr
+		}
 		return nil, err
 	}
 	return &expr.ColumnRef{Index: i, T: s.cols[i].typ, Name: name}, nil
@@ -560,6 +569,17 @@ func aggReturnType(name string, t types.T) (types.T, error) {
 			return types.Numeric, nil
 		case types.Float4, types.Float8:
 			return types.Float8, nil
+		}
+	case "stddev", "stddev_samp", "stddev_pop", "variance", "var_samp", "var_pop":
+		switch t {
+		case types.Int2, types.Int4, types.Int8, types.Numeric:
+			return types.Numeric, nil
+		case types.Float4, types.Float8:
+			return types.Float8, nil
+		}
+	case "bool_and", "bool_or", "every":
+		if t == types.Bool {
+			return types.Bool, nil
 		}
 	case "min", "max":
 		switch t {

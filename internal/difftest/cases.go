@@ -266,6 +266,8 @@ func Matrix() []Case {
 
 		// No window: by key, by text, and no GROUP BY at all.
 		same("by_key", Streams, "SELECT k, "+allAggregates+" FROM ev GROUP BY k"),
+		same("spread_by_key", Streams, "SELECT k, stddev(v) AS sd, var_pop(v) AS vp, stddev_pop(f) AS sdf, variance(f) AS vf, bool_and(v > 0) AS all_pos, bool_or(v > 5000) AS any_big FROM ev GROUP BY k"),
+		same("kv_spread", TableUpdates, "SELECT k, stddev_samp(v) AS sd, var_samp(v) AS vs, bool_and(v >= 0) AS all_nonneg, every(f < 500) AS all_small FROM kv GROUP BY k"),
 		same("by_text", Streams, "SELECT g, count(*) AS n, sum(v) AS total, max(ts) AS last_ts, avg(f) AS mean_f FROM ev GROUP BY g"),
 		same("by_key_expression", Streams, "SELECT k % 3 AS bucket, count(*) AS n, sum(v) AS total FROM ev GROUP BY k % 3"),
 		same("by_minute_expression", Streams,

@@ -286,14 +286,18 @@ func valuesEqual(a, b Value, approx bool) bool {
 	if a.Text == b.Text {
 		return true
 	}
-	if !approx || (integerText.MatchString(a.Text) && integerText.MatchString(b.Text)) {
-		// Integral sums are exact on both sides (Sluice's NUMERIC is exact
-		// to 2^53), so they must match to the digit.
+	if !approx {
 		return false
 	}
 	x, errA := strconv.ParseFloat(a.Text, 64)
 	y, errB := strconv.ParseFloat(b.Text, 64)
 	if errA != nil || errB != nil {
+		return false
+	}
+	if integerText.MatchString(a.Text) && integerText.MatchString(b.Text) &&
+		math.Abs(x) <= 1<<53 && math.Abs(y) <= 1<<53 {
+		// Integral sums are exact on both sides (Sluice's NUMERIC is exact
+		// to 2^53), so they must match to the digit.
 		return false
 	}
 	if x == y {
