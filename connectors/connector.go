@@ -77,23 +77,26 @@ type SourceConfig struct {
 	Format Format
 	// Alloc allocates Arrow memory.
 	Alloc memory.Allocator
+	// Recovering is set when the source is created again at start-up from
+	// the stored catalog: NewSource must then not fail because the outside
+	// system is unreachable (readers retry), only for a bad configuration.
+	Recovering bool
 	// Includes are the INCLUDE clauses (INCLUDE key | partition | offset |
-	// timestamp [AS name]), in the order written. The engine appends one
-	// column per include to the declared columns, so Schema ends with them
-	// in this order: key BYTEA, partition INTEGER, offset BIGINT, timestamp
-	// TIMESTAMPTZ, named by AS or else _rw_kafka_<what> as RisingWave names
-	// them. The connector fills these columns from each record's metadata;
-	// its decoder fills only the columns before them. Empty for a source
-	// without INCLUDE; a connector that does not support one refuses it in
-	// NewSource.
+	// timestamp | topic [AS name]), in the order written, each one the
+	// connector lists in Connector.Includes. The engine appends one column
+	// per include to the declared columns, so Schema ends with them in this
+	// order, typed key BYTEA, partition INTEGER, offset BIGINT, timestamp
+	// TIMESTAMPTZ, topic TEXT and named by AS or else _rw_<connector>_<what>
+	// as RisingWave names them. The connector fills these columns from each
+	// record's metadata; its decoder fills only the columns before them.
 	Includes []Include
 }
 
 // Include is one INCLUDE clause of CREATE SOURCE: a piece of each record's
 // metadata exposed as a column.
 type Include struct {
-	// What is the metadata, lower case: "key", "partition", "offset" or
-	// "timestamp".
+	// What is the metadata, lower case: "key", "partition", "offset",
+	// "timestamp" or "topic".
 	What string
 	// Column is the name of the column that holds it: one of the trailing
 	// columns of SourceConfig.Schema.
@@ -119,6 +122,9 @@ type Connector struct {
 	// Encodes lists the ENCODE values the source accepts; nil means the
 	// source takes no FORMAT clause.
 	Encodes []string
+	// Includes lists the record metadata the source can expose with
+	// INCLUDE (see SourceConfig.Includes); nil means none.
+	Includes []string
 	// NewSource builds a source from a validated configuration; it may check
 	// the outside world (a file that does not exist is an error here).
 	// It is nil for a connector that is only a sink.

@@ -13,6 +13,7 @@ import (
 	"github.com/sluicedb/sluice/pgerror"
 	"github.com/sluicedb/sluice/plan"
 	"github.com/sluicedb/sluice/planner"
+	"github.com/sluicedb/sluice/types"
 )
 
 func (e *Engine) exists(name string, ifNotExists bool) (bool, error) {
@@ -47,9 +48,6 @@ func (e *Engine) createSource(ctx context.Context, s *parser.CreateSource) error
 	}
 	if len(pk) > 0 {
 		return pgerror.New(pgerror.FeatureNotSupported, "a source is append-only and has no primary key; use CREATE TABLE for keyed data")
-	}
-	if len(s.Includes) > 0 {
-		return pgerror.New(pgerror.FeatureNotSupported, "INCLUDE is not supported by this connector yet")
 	}
 	obj := &catalog.Object{Kind: catalog.Source, Name: s.Name.Name, Schema: schema, SQL: s.Text()}
 	rt := &sourceRuntime{obj: obj}
@@ -94,7 +92,12 @@ func (e *Engine) createSource(ctx context.Context, s *parser.CreateSource) error
 	if err != nil {
 		return err
 	}
-	cfg := connectors.SourceConfig{Name: obj.Name, Schema: schema, Options: validated, Alloc: e.alloc}
+	includes, err := includeColumns(conn, s.Includes, &schema)
+	if err != nil {
+		return err
+	}
+	obj.Schema = schema
+	cfg := connectors.SourceConfig{Name: obj.Name, Schema: schema, Options: validated, Alloc: e.alloc, Includes: includes, Recovering: e.replaying}
 	if s.Format != nil {
 		if conn.Encodes == nil {
 			return pgerror.New(pgerror.InvalidParameterValue, "connector %q produces typed rows and takes no FORMAT clause", name)
@@ -124,6 +127,38 @@ func (e *Engine) createSource(ctx context.Context, s *parser.CreateSource) error
 	e.sources[obj.Name] = rt
 	e.mu.Unlock()
 	return nil
+}
+
+// includeTypes are the column types of INCLUDE metadata.
+var includeTypes = map[string]types.T{
+	"key": types.Bytea, "partition": types.Int4, "offset": types.Int8,
+	"timestamp": types.TimestampTZ, "topic": types.Text,
+}
+
+// includeColumns appends a column per INCLUDE clause to schema, named by
+// AS or else _rw_<connector>_<what> as RisingWave names them.
+func includeColumns(conn connectors.Connector, incs []parser.Include, schema *types.Schema) ([]connectors.Include, error) {
+	var out []connectors.Include
+	for _, inc := range incs {
+		what := strings.ToLower(inc.What)
+		if !contains(conn.Includes, what) {
+			if len(conn.Includes) == 0 {
+				return nil, pgerror.New(pgerror.FeatureNotSupported, "connector %q has no metadata to INCLUDE", conn.Name)
+			}
+			return nil, pgerror.New(pgerror.FeatureNotSupported, "connector %q cannot INCLUDE %s; it can INCLUDE %s", conn.Name, what, strings.Join(conn.Includes, ", "))
+		}
+		name := inc.Alias
+		if name == "" {
+			name = "_rw_" + conn.Name + "_" + what
+		}
+		if schema.Index(name) >= 0 {
+			return nil, pgerror.New(pgerror.DuplicateColumn, "column %q specified more than once", name).
+				WithHint("Name the INCLUDE column with AS.")
+		}
+		*schema = append(*schema, types.Column{Name: name, Type: includeTypes[what]})
+		out = append(out, connectors.Include{What: what, Column: name})
+	}
+	return out, nil
 }
 
 func contains(list []string, v string) bool {
@@ -265,8 +300,14 @@ func (e *Engine) startFlow(obj *catalog.Object, p plan.Node, tail executor.Opera
 	switch {
 	case src != nil:
 		if splits, err = src.source.Splits(ctx); err != nil {
-			cancel()
-			return nil, pgerror.New(pgerror.ConnectionException, "source %q: list splits: %v", src.obj.Name, err)
+			if !e.replaying {
+				cancel()
+				return nil, pgerror.New(pgerror.ConnectionException, "source %q: list splits: %v", src.obj.Name, err)
+			}
+			// At start-up the outside system may be down: start without
+			// splits and keep listing them until it answers.
+			e.logger.Warn("source unreachable at start-up, retrying", "source", src.obj.Name, "err", err)
+			splits = nil
 		}
 		stats = executor.NewSourceStats()
 		filter, err = watermarkFilter(src.obj, src.wmExpr, max(len(splits), 1), ectx, stats)

@@ -452,8 +452,14 @@ type discoverer interface {
 // for splits that appear later.
 func (e *Engine) readSource(ctx context.Context, src *sourceRuntime, stats *executor.SourceStats, splits []connectors.Split, flow *executor.Dataflow, wg *sync.WaitGroup) {
 	activity := &splitActivity{}
+	var mu sync.Mutex // guards index: splits may be started by two goroutines
 	index := map[string]int{}
 	start := func(sp connectors.Split) {
+		mu.Lock()
+		defer mu.Unlock()
+		if _, known := index[sp.ID]; known {
+			return
+		}
 		i := len(index)
 		index[sp.ID] = i
 		activity.add(i)
@@ -471,6 +477,25 @@ func (e *Engine) readSource(ctx context.Context, src *sourceRuntime, stats *exec
 		defer wg.Done()
 		watchIdleSplits(ctx, src.idleTimeout, activity, flow)
 	}()
+	if len(splits) == 0 {
+		// The source could not be listed (it was down when Sluice started):
+		// list it again with backoff until it answers.
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			backoff := 100 * time.Millisecond
+			for sleep(ctx, backoff) {
+				current, err := src.source.Splits(ctx)
+				if err == nil && len(current) > 0 {
+					for _, sp := range current {
+						start(sp)
+					}
+					return
+				}
+				backoff = min(2*backoff, 10*time.Second)
+			}
+		}()
+	}
 	d, ok := src.source.(discoverer)
 	if !ok || d.DiscoveryInterval() <= 0 {
 		return
@@ -492,10 +517,7 @@ func (e *Engine) readSource(ctx context.Context, src *sourceRuntime, stats *exec
 				continue
 			}
 			for _, sp := range current {
-				if _, known := index[sp.ID]; !known {
-					e.logger.Info("new split", "source", src.obj.Name, "split", sp.ID)
-					start(sp)
-				}
+				start(sp)
 			}
 		}
 	}()

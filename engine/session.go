@@ -223,7 +223,7 @@ func (s *Session) executePG(ctx context.Context, n *parser.PGStatement, params [
 		if err := bindParams(q.Plan, params, q.Params); err != nil {
 			return nil, err
 		}
-		return e.runQuery(ctx, q.Plan)
+		return e.runQuery(withSession(ctx, s), q.Plan)
 	case node.GetInsertStmt() != nil:
 		q, err := e.planner.PlanInsert(node.GetInsertStmt(), paramTypesOf(params))
 		if err != nil {
@@ -366,12 +366,13 @@ func bindParams(n plan.Node, params []types.Datum, want []types.T) error {
 // runQuery runs a batch plan over one consistent snapshot of everything it
 // reads.
 func (e *Engine) runQuery(ctx context.Context, p plan.Node) (*result, error) {
-	snaps, err := e.snapshot(p)
+	sys := e.systemCatalogFor(ctx)
+	snaps, err := e.snapshot(p, sys)
 	if err != nil {
 		return nil, err
 	}
 	defer snaps.release()
-	ectx := &expr.EvalContext{Alloc: e.alloc, Now: time.Now().UnixMicro()}
+	ectx := &expr.EvalContext{Alloc: e.alloc, Now: time.Now().UnixMicro(), Catalog: sys}
 	r := &result{cols: p.Schema()}
 	rows := 0
 	err = executor.RunBatch(ctx, p, snaps, ectx, func(rec arrow.Record) error {
@@ -409,18 +410,14 @@ func (s *snapshots) release() {
 	}
 }
 
-func (e *Engine) snapshot(p plan.Node) (*snapshots, error) {
+func (e *Engine) snapshot(p plan.Node, sys *systemCatalog) (*snapshots, error) {
 	var scans []*plan.Scan
-	var find func(plan.Node)
-	find = func(n plan.Node) {
+	// WalkPlan also reaches the scans of subqueries in expressions.
+	executor.WalkPlan(p, func(n plan.Node) {
 		if s, ok := n.(*plan.Scan); ok {
 			scans = append(scans, s)
 		}
-		for _, in := range n.Inputs() {
-			find(in)
-		}
-	}
-	find(p)
+	})
 	snaps := &snapshots{recs: map[string][]arrow.Record{}}
 	e.coord.ReadLock()
 	defer e.coord.ReadUnlock()
@@ -440,6 +437,13 @@ func (e *Engine) snapshot(p plan.Node) (*snapshots, error) {
 			snaps.recs[s.Relation] = recs
 		case plan.RelMaterializedView:
 			snaps.recs[s.Relation] = e.views[s.Relation].store.Snapshot(e.alloc)
+		case plan.RelSystem:
+			recs, err := e.systemRows(sys, s)
+			if err != nil {
+				snaps.release()
+				return nil, err
+			}
+			snaps.recs[s.Relation] = recs
 		}
 	}
 	return snaps, nil

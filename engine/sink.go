@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/sluicedb/sluice/catalog"
@@ -111,7 +112,14 @@ func (e *Engine) createSink(ctx context.Context, s *parser.CreateSink) error {
 	}
 	sink, err := conn.Sink.NewSink(ctx, cfg)
 	if err != nil {
-		return err
+		if !e.replaying {
+			return err
+		}
+		// At start-up the outside system may be down: the sink connects
+		// at its first write instead, and reports failures until then.
+		e.logger.Warn("sink unreachable at start-up, retrying at each write", "sink", cfg.Name, "err", err)
+		newSink := conn.Sink.NewSink
+		sink = &reconnectingSink{open: func(ctx context.Context) (connectors.Sink, error) { return newSink(ctx, cfg) }}
 	}
 	obj := &catalog.Object{Kind: catalog.Sink, Name: s.Name.Name, Schema: v.Schema, SQL: s.Text(), DependsOn: v.DependsOn,
 		Connector: name, Options: validated, Query: s.QueryText, EmitOnWindowClose: s.EmitOnWindowClose, SinkType: sinkType, PrimaryKey: pk}
@@ -145,4 +153,37 @@ func (e *Engine) sinkConnectorNames() string {
 		}
 	}
 	return strings.Join(names, ", ")
+}
+
+// reconnectingSink stands in for a sink whose system was unreachable when
+// Sluice started: every Write tries to create the real sink until one
+// succeeds. The rows of a failed write are counted as failed in SHOW SINKS.
+type reconnectingSink struct {
+	open func(context.Context) (connectors.Sink, error)
+	sink connectors.Sink
+}
+
+func (r *reconnectingSink) Write(ctx context.Context, b connectors.SinkBatch) error {
+	if r.sink == nil {
+		s, err := r.open(ctx)
+		if err != nil {
+			return fmt.Errorf("sink not connected: %w", err)
+		}
+		r.sink = s
+	}
+	return r.sink.Write(ctx, b)
+}
+
+func (r *reconnectingSink) Commit(ctx context.Context, epoch uint64) error {
+	if r.sink == nil {
+		return fmt.Errorf("sink not connected")
+	}
+	return r.sink.Commit(ctx, epoch)
+}
+
+func (r *reconnectingSink) Close() error {
+	if r.sink == nil {
+		return nil
+	}
+	return r.sink.Close()
 }

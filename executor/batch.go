@@ -28,6 +28,7 @@ var errLimitReached = errors.New("limit reached")
 func RunBatch(ctx context.Context, n plan.Node, snaps Snapshots, ectx *expr.EvalContext, emit func(arrow.Record) error) error {
 	ctx = compute.WithAllocator(ctx, ectx.Alloc)
 	b := &batchRun{snaps: snaps, ectx: ectx}
+	defer b.serveSubqueries(ctx)()
 	return b.run(ctx, n, func(ctx context.Context, c Chunk) error {
 		if c.Ops != nil {
 			return fmt.Errorf("batch query produced a retraction")

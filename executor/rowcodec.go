@@ -39,7 +39,7 @@ const (
 )
 
 func storageOf(t types.T) storage {
-	switch t {
+	switch t.Physical() { // the catalog types share an original type's storage
 	case types.Bool:
 		return stBool
 	case types.Int2:

@@ -570,6 +570,8 @@ func rewrite(e Expr, f func(Expr) Expr) Expr {
 		return f(&NullIf{A: rewrite(x.A, f), B: rewrite(x.B, f), Eq: x.Eq})
 	case *In:
 		return f(&In{Arg: rewrite(x.Arg, f), List: rewriteAll(x.List, f), Eq: x.Eq, Negate: x.Negate})
+	case *Subquery:
+		return f(rewriteSubquery(x, f))
 	}
 	return f(e)
 }

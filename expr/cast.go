@@ -35,6 +35,9 @@ func castKernel(from, to types.T) (evalFn, error) {
 	if from == types.Null {
 		return func(st *evalState, _ []vec) (vec, error) { return st.nullVec(to), nil }, nil
 	}
+	if fn, ok := catalogCast(from, to); ok {
+		return fn, nil
+	}
 	if fn := numericCast(from, to); fn != nil {
 		return fn, nil
 	}

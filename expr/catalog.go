@@ -7,8 +7,8 @@ import (
 // Pseudo-types that appear only in overload signatures, never as the type of
 // an expression. They lie outside types' range of scalar types.
 const (
-	// tAnyNonArray is PostgreSQL's anynonarray: any type (Sluice has no
-	// arrays among expression types), used by text || anynonarray.
+	// tAnyNonArray is PostgreSQL's anynonarray: any type but an array,
+	// used by text || anynonarray.
 	tAnyNonArray types.T = 0x100 + iota
 	// tAny is PostgreSQL's "any", used by the variadic concat functions.
 	tAny
@@ -31,6 +31,7 @@ func typeName(t types.T) string {
 type category byte
 
 const (
+	catArray    category = 'A'
 	catBool     category = 'B'
 	catDatetime category = 'D'
 	catNumeric  category = 'N'
@@ -39,6 +40,7 @@ const (
 	catTimespan category = 'T'
 	catUser     category = 'U'
 	catUnknown  category = 'X'
+	catInternal category = 'Z'
 )
 
 // categoryOf returns t's type category and whether t is the preferred type of
@@ -61,10 +63,23 @@ func categoryOf(t types.T) (category, bool) {
 		return catDatetime, true
 	case types.Interval:
 		return catTimespan, true
-	case types.Bytea, types.JSONB:
+	case types.Bytea, types.JSONB, types.Xid, types.ACLItem:
 		return catUser, false
 	case types.Unknown, types.Null:
 		return catUnknown, false
+	case types.Oid:
+		return catNumeric, true
+	case types.RegProc, types.RegProcedure, types.RegClass, types.RegType, types.RegNamespace:
+		return catNumeric, false
+	case types.Name:
+		return catString, false
+	case types.Char, types.PgNodeTree:
+		return catInternal, false
+	case types.Int2Vector, types.OidVector:
+		return catArray, false
+	}
+	if t.IsArray() {
+		return catArray, false
 	}
 	return catPseudo, false
 }
@@ -125,6 +140,36 @@ var pgCasts = func() map[[2]types.T]coercion {
 	for _, to := range []types.T{types.Bool, types.Int2, types.Int4, types.Int8, types.Float4, types.Float8, types.Numeric} {
 		add(types.JSONB, to, e)
 	}
+	// The system catalog types, as pg_cast has them.
+	regs := []types.T{types.RegProc, types.RegProcedure, types.RegClass, types.RegType, types.RegNamespace}
+	for _, t := range append([]types.T{types.Oid}, regs...) {
+		add(types.Int2, t, i)
+		add(types.Int4, t, i)
+		add(types.Int8, t, i)
+		add(t, types.Int4, a)
+		add(t, types.Int8, a)
+	}
+	for _, t := range regs {
+		add(types.Oid, t, i)
+		add(t, types.Oid, i)
+	}
+	add(types.RegProc, types.RegProcedure, i)
+	add(types.RegProcedure, types.RegProc, i)
+	add(types.Text, types.RegClass, i)
+	add(types.Varchar, types.RegClass, i)
+	add(types.Name, types.Text, i)
+	add(types.Name, types.Varchar, a)
+	add(types.Text, types.Name, i)
+	add(types.Varchar, types.Name, i)
+	add(types.Char, types.Text, i)
+	add(types.Char, types.Varchar, a)
+	add(types.Text, types.Char, a)
+	add(types.Varchar, types.Char, a)
+	add(types.Char, types.Int4, e)
+	add(types.Int4, types.Char, e)
+	add(types.PgNodeTree, types.Text, i)
+	add(types.Int2Vector, types.ArrayOf(types.Int2), i)
+	add(types.OidVector, types.ArrayOf(types.Oid), i)
 	return m
 }()
 
@@ -138,15 +183,19 @@ func castLevel(from, to types.T) coercion {
 	if c, ok := pgCasts[[2]types.T{from, to}]; ok {
 		return c
 	}
+	if from.IsArray() && to.IsArray() {
+		// array_coerce: as its elements convert.
+		return castLevel(from.Elem(), to.Elem())
+	}
 	fromCat, _ := categoryOf(from)
 	toCat, _ := categoryOf(to)
 	if fromCat == catPseudo || toCat == catPseudo || from == types.Null || to == types.Null || to == types.Unknown {
 		return coerceNone
 	}
-	if to == types.Text || to == types.Varchar {
+	if to == types.Text || to == types.Varchar || to == types.Name {
 		return coerceAssignment
 	}
-	if from == types.Text || from == types.Varchar || from == types.Unknown {
+	if from == types.Text || from == types.Varchar || from == types.Name || from == types.Unknown {
 		return coerceExplicit
 	}
 	return coerceNone
@@ -159,7 +208,7 @@ func canCoerce(from, to types.T, c coercion) bool {
 	if from == to || from == types.Unknown || from == types.Null {
 		return true
 	}
-	if to == tAny || to == tAnyNonArray {
+	if to == tAny || (to == tAnyNonArray && !from.IsArray()) {
 		return true
 	}
 	return castLevel(from, to) >= c

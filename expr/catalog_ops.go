@@ -72,6 +72,9 @@ func buildCatalog() *catalog {
 	c.mathFuncs()
 	c.textFuncs()
 	c.datetimeFuncs()
+	c.catalogOps()
+	c.systemFuncs()
+	c.arrayFuncs()
 	return c
 }
 

@@ -61,6 +61,18 @@
 // never fail on x = 0. (The arms are computed as whole columns over the
 // batch; rows that do not need a value simply cannot fail.)
 //
+// Subqueries: a Subquery node holds the plan of its inner query, which
+// this package sees only as a SubPlan (package plan imports expr), and
+// evaluates it by calling back into the executor through
+// EvalContext.Subqueries. The rows it gets back are reduced to an
+// expression without a subquery (a constant, an IN list, an OR or AND of
+// comparisons) that is evaluated like any other, a column at a time. An
+// uncorrelated subquery runs once per statement, a correlated one once per
+// distinct combination of its outer values in a batch, in both cases only
+// when some row needs its value. Inside the inner plan, a column of the
+// enclosing query is an outer reference (OuterRef), bound to a constant
+// (BindOuter) before each run. subquery.go has the details.
+//
 // Semantics worth knowing: text compares byte by byte, the order of the C
 // collation (and of C.UTF-8); there is no other collation. NUMERIC is held
 // in a float64 (see types.Numeric): arithmetic has float64 precision,

@@ -31,6 +31,18 @@ type EvalContext struct {
 	Errors int64
 	// FirstErr is the first failure seen in lenient mode, for logs.
 	FirstErr error
+	// Catalog is what the system information functions (version(),
+	// current_setting, pg_get_viewdef, regclass output, ...) read; the
+	// engine sets it for ad-hoc queries. Without it they fail with 0A000.
+	Catalog SystemCatalog
+	// Subqueries runs the inner queries of Subquery expressions; the
+	// executor sets it for batch queries. Evaluating a subquery without it
+	// fails with 0A000 (streaming plans have no subqueries).
+	Subqueries SubqueryRunner
+
+	// subqueryResults holds what each uncorrelated subquery reduced to, so
+	// that it runs once per statement rather than once per batch.
+	subqueryResults map[*Subquery]node
 }
 
 // Program is a compiled expression. It holds no state between batches and

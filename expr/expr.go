@@ -101,6 +101,26 @@ type In struct {
 	Negate bool
 }
 
+// Subquery is a subquery used as an expression: `(SELECT ...)`, `EXISTS
+// (SELECT ...)`, `Test Op ANY (SELECT ...)` (which `IN (SELECT ...)` is) or
+// `Test Op ALL (SELECT ...)`. Plan is the inner query, which the executor
+// runs through EvalContext.Subqueries; subquery.go has the details.
+type Subquery struct {
+	Kind SubqueryKind
+	Plan SubPlan
+	// Outer are the values of the enclosing query's row that the inner query
+	// reads (a correlated subquery), as expressions over that row. Inside
+	// Plan, Outer[k] is OuterRef(k). Empty when the subquery is uncorrelated.
+	Outer []Expr
+	// Test and Op are the left operand and the comparison of ANY and ALL.
+	// Test is over the enclosing row and already of type Op.Args[0]; the
+	// plan's single column is of type Op.Args[1].
+	Test Expr
+	Op   *Func
+	// T is the type of a scalar subquery (its column's type).
+	T types.T
+}
+
 func (e *ColumnRef) Type() types.T { return e.T }
 func (e *Const) Type() types.T     { return e.T }
 func (e *Param) Type() types.T     { return e.T }
@@ -115,6 +135,12 @@ func (e *Case) Type() types.T      { return e.T }
 func (e *Coalesce) Type() types.T  { return e.T }
 func (e *NullIf) Type() types.T    { return e.A.Type() }
 func (e *In) Type() types.T        { return types.Bool }
+func (e *Subquery) Type() types.T {
+	if e.Kind == SubqueryScalar {
+		return e.T
+	}
+	return types.Bool
+}
 
 func (*ColumnRef) expr() {}
 func (*Const) expr()     {}
@@ -130,3 +156,4 @@ func (*Case) expr()      {}
 func (*Coalesce) expr()  {}
 func (*NullIf) expr()    {}
 func (*In) expr()        {}
+func (*Subquery) expr()  {}

@@ -128,6 +128,9 @@ func foldCast(c *Cast) (Expr, error) {
 	if k, ok := c.Arg.(*Const); ok && k.Value == nil {
 		return &Const{T: c.To}, nil
 	}
+	if castNeedsCatalog(c.Arg.Type(), c.To) {
+		return c, nil
+	}
 	return evalIfConst(c, c.Arg)
 }
 

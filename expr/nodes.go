@@ -91,6 +91,8 @@ func compileNode(e Expr) (node, error) {
 		return &nullIfNode{a: a, eq: eq, t: e.A.Type()}, err
 	case *In:
 		return compileIn(e)
+	case *Subquery:
+		return compileSubquery(e)
 	}
 	return nil, pgerror.New(pgerror.InternalError, "cannot compile expression %T", e)
 }
@@ -504,7 +506,7 @@ func (n *nullIfNode) eval(st *evalState) (vec, error) {
 // gather builds a column of type t whose row i is row i of srcs[pick[i]]
 // (row 0 for a scalar source), or NULL where pick[i] is negative.
 func gather(st *evalState, t types.T, srcs []vec, pick []int32) vec {
-	switch t {
+	switch t.Physical() {
 	case types.Bool:
 		return gatherBool(st, srcs, pick)
 	case types.Int2:

@@ -181,7 +181,7 @@ type inSet struct {
 func constSet(e *In) *inSet {
 	set := &inSet{}
 	t := e.Arg.Type()
-	switch t {
+	switch t.Physical() {
 	case types.Int2, types.Int4, types.Int8, types.Date, types.Time, types.Timestamp, types.TimestampTZ:
 		set.ints = make(map[int64]struct{}, len(e.List))
 	case types.Text, types.Varchar:

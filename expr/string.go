@@ -41,7 +41,12 @@ func (e *Const) String() string {
 
 func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
-func (e *Param) String() string { return fmt.Sprintf("$%d", e.Index+1) }
+func (e *Param) String() string {
+	if slot, ok := OuterSlot(e); ok {
+		return fmt.Sprintf("$outer%d", slot+1)
+	}
+	return fmt.Sprintf("$%d", e.Index+1)
+}
 
 func (e *Call) String() string {
 	name := e.Fn.Name

@@ -198,7 +198,7 @@ func TestParseStatementForms(t *testing.T) {
 		{`COPY t TO STDOUT`,
 			`PG CopyStmt: COPY t TO STDOUT`},
 		{`FETCH 10 c`,
-			`PG FetchStmt: FETCH FORWARD 10 c`},
+			`FETCH 10 c options=0`},
 		{`BEGIN`,
 			`PG TransactionStmt: BEGIN`},
 		{`INSERT INTO users VALUES (1, 'ada', 'gold')`,

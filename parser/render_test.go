@@ -69,6 +69,8 @@ func render(t *testing.T, st Statement) string {
 	switch s := st.(type) {
 	case *PGStatement:
 		fmt.Fprintf(&b, "PG %s: %s", describeNode(s.Node), deparse(t, s.Node))
+	case *Fetch:
+		fmt.Fprintf(&b, "FETCH %d %s options=%d", s.Stmt.HowMany, s.Stmt.Portalname, len(s.Options))
 	case *CreateSource:
 		fmt.Fprintf(&b, "CREATE SOURCE%s %s", ifNotExists(s.IfNotExists), name(s.Name))
 		columns(s.Columns)

@@ -50,21 +50,46 @@ var typeNames = map[string]typeEntry{
 var unsupportedTypes = map[string]string{
 	"timetz": "time with time zone", "uuid": "uuid", "inet": "inet", "cidr": "cidr",
 	"macaddr": "macaddr", "macaddr8": "macaddr8", "money": "money", "xml": "xml",
-	"oid": "oid", "name": "name", "bit": "bit", "varbit": "bit varying",
+	"oid": "oid", "name": "name", "bit": "bit", "xid": "xid", "aclitem": "aclitem", "varbit": "bit varying",
 	"point": "point", "line": "line", "lseg": "lseg", "box": "box", "path": "path",
 	"polygon": "polygon", "circle": "circle", "tsvector": "tsvector", "tsquery": "tsquery",
 	"serial": "serial", "serial4": "serial", "bigserial": "bigserial", "serial8": "bigserial",
 	"smallserial": "smallserial", "serial2": "smallserial", "regclass": "regclass",
-	"int4range": "int4range", "int8range": "int8range", "numrange": "numrange",
+	"regtype": "regtype", "regproc": "regproc", "regprocedure": "regprocedure",
+	"regnamespace": "regnamespace", "int2vector": "int2vector", "oidvector": "oidvector",
+	"pg_node_tree": "pg_node_tree", "int4range": "int4range", "int8range": "int8range", "numrange": "numrange",
 	"tsrange": "tsrange", "tstzrange": "tstzrange", "daterange": "daterange",
 	"jsonpath": "jsonpath", "pg_lsn": "pg_lsn", "txid_snapshot": "txid_snapshot",
 }
 
-// ResolveTypeName maps a type name as PostgreSQL's grammar produces it (in
-// a column definition or a cast) to a Sluice type. Array types are refused
-// with 0A000 for now; an unknown name is 42704, as in PostgreSQL. Errors
-// point at the type name when its location is known.
+// catalogTypeNames are the system catalog types, which casts and
+// expressions may name (x::regclass, '{1}'::oid[]) but columns of sources
+// and tables may not, yet. In a cast, "char" (which the grammar produces
+// only for the quoted spelling) is the one-byte type.
+var catalogTypeNames = map[string]types.T{
+	"oid": types.Oid, "name": types.Name, "char": types.Char, "regproc": types.RegProc,
+	"regprocedure": types.RegProcedure, "regclass": types.RegClass, "regtype": types.RegType,
+	"regnamespace": types.RegNamespace, "xid": types.Xid, "int2vector": types.Int2Vector,
+	"oidvector": types.OidVector, "pg_node_tree": types.PgNodeTree, "aclitem": types.ACLItem,
+}
+
+// ResolveTypeName maps a type name as PostgreSQL's grammar produces it in a
+// column definition to a Sluice type. Array types are refused with 0A000
+// for now, and so are the system catalog types; an unknown name is 42704,
+// as in PostgreSQL. Errors point at the type name when its location is
+// known.
 func ResolveTypeName(tn *pg_query.TypeName) (types.T, error) {
+	return resolveTypeName(tn, false)
+}
+
+// ResolveCastType is ResolveTypeName for the type of a cast or another
+// expression: it also takes arrays (int2[], _int4) and the system catalog
+// types (oid, regclass, "char", ...).
+func ResolveCastType(tn *pg_query.TypeName) (types.T, error) {
+	return resolveTypeName(tn, true)
+}
+
+func resolveTypeName(tn *pg_query.TypeName, cast bool) (types.T, error) {
 	if tn == nil {
 		return types.Unknown, pgerror.New(pgerror.InternalError, "resolve type name: nil")
 	}
@@ -92,7 +117,15 @@ func ResolveTypeName(tn *pg_query.TypeName) (types.T, error) {
 	default:
 		return fail(pgerror.UndefinedObject, "type "+quoted(written)+" does not exist")
 	}
+	array := len(tn.ArrayBounds) > 0
+	if cast && strings.HasPrefix(name, "_") && !array {
+		// pg_type's name of an array type: _int4 is integer[].
+		name, array = name[1:], true
+	}
 	e, ok := typeNames[name]
+	if t, isCatalog := catalogTypeNames[name]; cast && isCatalog {
+		e, ok = typeEntry{t: t}, true
+	}
 	if !ok {
 		if display, known := unsupportedTypes[name]; known {
 			return fail(pgerror.FeatureNotSupported, "type "+display+" is not supported")
@@ -102,8 +135,11 @@ func ResolveTypeName(tn *pg_query.TypeName) (types.T, error) {
 	if len(tn.Typmods) > 0 && !e.typmods {
 		return fail(pgerror.SyntaxError, "type modifier is not allowed for type "+quoted(name))
 	}
-	if len(tn.ArrayBounds) > 0 {
-		return fail(pgerror.FeatureNotSupported, "array types are not supported yet: "+e.t.String()+"[]")
+	if array {
+		if !cast || !e.t.HasArray() {
+			return fail(pgerror.FeatureNotSupported, "array types are not supported yet: "+e.t.String()+"[]")
+		}
+		return types.ArrayOf(e.t), nil
 	}
 	return e.t, nil
 }

@@ -86,3 +86,31 @@ func TestResolveTypeNameErrors(t *testing.T) {
 		t.Errorf("ResolveTypeName(nil) = %v, want an internal error", err)
 	}
 }
+
+func TestResolveCastType(t *testing.T) {
+	tests := []struct {
+		spelling string
+		want     types.T
+	}{
+		{"int4", types.Int4}, {"int[]", types.ArrayOf(types.Int4)}, {"pg_catalog.int2[]", types.ArrayOf(types.Int2)},
+		{"text array", types.ArrayOf(types.Text)}, {"_int4", types.ArrayOf(types.Int4)}, {"_text", types.ArrayOf(types.Text)},
+		{"oid", types.Oid}, {"pg_catalog.regclass", types.RegClass}, {"regtype", types.RegType},
+		{`"char"`, types.Char}, {`pg_catalog."char"`, types.Char}, {"char(1)", types.Text}, {"name", types.Name},
+		{`"char"[]`, types.ArrayOf(types.Char)}, {"aclitem[]", types.ArrayOf(types.ACLItem)}, {"int2vector", types.Int2Vector},
+	}
+	for _, tt := range tests {
+		got, err := ResolveCastType(columnType(t, tt.spelling))
+		if err != nil || got != tt.want {
+			t.Errorf("ResolveCastType(%s) = %v, %v; want %v", tt.spelling, got, err, tt.want)
+		}
+	}
+	// Columns do not take them yet.
+	for _, spelling := range []string{"oid", "regclass", "name"} {
+		if _, err := ResolveTypeName(columnType(t, spelling)); pgerror.Code(err) != pgerror.FeatureNotSupported {
+			t.Errorf("ResolveTypeName(%s) = %v, want 0A000", spelling, err)
+		}
+	}
+	if _, err := ResolveCastType(columnType(t, "pg_node_tree[]")); pgerror.Code(err) != pgerror.FeatureNotSupported {
+		t.Errorf("pg_node_tree[] = %v, want 0A000 (it has no array type)", err)
+	}
+}

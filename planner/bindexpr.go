@@ -93,6 +93,12 @@ func (b *binder) bind(n *pg.Node, s *scope) (expr.Expr, error) {
 		return b.funcCall(n.GetFuncCall(), s)
 	case n.GetSqlvalueFunction() != nil:
 		return sqlValueFunction(n.GetSqlvalueFunction())
+	case n.GetCollateClause() != nil:
+		return b.collate(n.GetCollateClause(), s)
+	case n.GetAArrayExpr() != nil:
+		return b.arrayConstructor(n.GetAArrayExpr(), s)
+	case n.GetAIndirection() != nil:
+		return b.indirection(n.GetAIndirection(), s)
 	case n.GetSubLink() != nil:
 		return b.subLink(n.GetSubLink(), s)
 	}
@@ -206,13 +212,20 @@ func (b *binder) inferParams(args []expr.Expr) {
 }
 
 func (b *binder) typeCast(tc *pg.TypeCast, s *scope) (expr.Expr, error) {
-	to, err := parser.ResolveTypeName(tc.TypeName)
+	to, err := parser.ResolveCastType(tc.TypeName)
 	if err != nil {
 		return nil, withPos(err, int(tc.Location)+1)
 	}
 	arg, err := b.bind(tc.Arg, s)
 	if err != nil {
 		return nil, err
+	}
+	if isRegType(to) {
+		// 'pg_class'::regclass names an object: resolved now, as
+		// PostgreSQL does.
+		if c, ok, err := b.regConstant(arg, to); ok || err != nil {
+			return c, withPosErr(err, int(tc.Location)+1)
+		}
 	}
 	if p, ok := arg.(*expr.Param); ok && p.T == types.Unknown {
 		p.T = to
@@ -302,6 +315,8 @@ func (b *binder) aExpr(a *pg.A_Expr, s *scope) (expr.Expr, error) {
 			return nil, err
 		}
 		return b.operator(op, pos, l, r)
+	case pg.A_Expr_Kind_AEXPR_OP_ANY, pg.A_Expr_Kind_AEXPR_OP_ALL:
+		return b.arrayCompare(a, s)
 	case pg.A_Expr_Kind_AEXPR_DISTINCT, pg.A_Expr_Kind_AEXPR_NOT_DISTINCT:
 		l, err := b.bind(a.Lexpr, s)
 		if err != nil {
@@ -608,13 +623,14 @@ func sqlValueFunction(f *pg.SQLValueFunction) (expr.Expr, error) {
 			return nil, err
 		}
 		return expr.NewCast(now, types.Date, true)
-	case pg.SQLValueFunctionOp_SVFOP_CURRENT_USER, pg.SQLValueFunctionOp_SVFOP_SESSION_USER,
-		pg.SQLValueFunctionOp_SVFOP_USER, pg.SQLValueFunctionOp_SVFOP_CURRENT_ROLE:
-		return &expr.Const{Value: "sluice", T: types.Text}, nil
+	case pg.SQLValueFunctionOp_SVFOP_CURRENT_USER, pg.SQLValueFunctionOp_SVFOP_USER, pg.SQLValueFunctionOp_SVFOP_CURRENT_ROLE:
+		return expr.Function("current_user")
+	case pg.SQLValueFunctionOp_SVFOP_SESSION_USER:
+		return expr.Function("session_user")
 	case pg.SQLValueFunctionOp_SVFOP_CURRENT_CATALOG:
-		return &expr.Const{Value: "sluice", T: types.Text}, nil
+		return expr.Function("current_database")
 	case pg.SQLValueFunctionOp_SVFOP_CURRENT_SCHEMA:
-		return &expr.Const{Value: "public", T: types.Text}, nil
+		return expr.Function("current_schema")
 	}
 	return nil, pgerror.New(pgerror.FeatureNotSupported, "%s is not supported", f.Op)
 }

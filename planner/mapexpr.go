@@ -87,6 +87,8 @@ func mapExpr(e expr.Expr, f func(expr.Expr) (expr.Expr, bool, error)) (expr.Expr
 		}
 		items, err := list(e.List)
 		return &expr.In{Arg: a, List: items, Eq: e.Eq, Negate: e.Negate}, err
+	case *expr.Subquery:
+		return mapSubquery(e, m)
 	}
 	return e, nil
 }

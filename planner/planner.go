@@ -32,9 +32,13 @@ func (p *Planner) PlanSelect(sel *pg.SelectStmt, paramTypes []types.T) (*Query, 
 	b := &binder{params: append([]types.T(nil), paramTypes...), aggs: newAggContext()}
 	n, err := p.query(b, sel)
 	if err != nil {
-		return nil, err
+		empty, ok := p.emptyCatalogQuery(sel, err)
+		if !ok {
+			return nil, err
+		}
+		n = empty
 	}
-	return &Query{Plan: n, Params: finishParams(b.params)}, nil
+	return &Query{Plan: regOutput(n), Params: finishParams(b.params)}, nil
 }
 
 func newAggContext() *aggContext {
@@ -70,8 +74,14 @@ func (p *Planner) PlanView(sel *pg.SelectStmt, emitOnWindowClose bool) (*View, e
 	var deps []string
 	var scans int
 	if err := walk(n, func(n plan.Node) error {
+		if err := refuseSubqueries(n); err != nil {
+			return err
+		}
 		switch n := n.(type) {
 		case *plan.Scan:
+			if n.RelKind == plan.RelSystem {
+				return errSystemRelation(n.Relation, "a materialized view")
+			}
 			scans++
 			deps = appendUnique(deps, n.Relation)
 		case *plan.Sort:
@@ -102,6 +112,9 @@ func (p *Planner) PlanSinkFrom(name string) (*View, error) {
 	scan, err := p.scan(name, 0)
 	if err != nil {
 		return nil, err
+	}
+	if scan.RelKind == plan.RelSystem {
+		return nil, errSystemRelation(scan.Relation, "a sink")
 	}
 	return &View{Plan: scan, DependsOn: []string{scan.Relation}, Schema: scan.Cols}, nil
 }
@@ -243,7 +256,8 @@ func (p *Planner) PlanInsert(ins *pg.InsertStmt, paramTypes []types.T) (*Insert,
 	for i, c := range target {
 		want[i] = t.Schema[c]
 	}
-	b := &binder{params: append([]types.T(nil), paramTypes...), aggs: newAggContext()}
+	// planner: VALUES lists may hold subqueries too.
+	b := &binder{params: append([]types.T(nil), paramTypes...), aggs: newAggContext(), planner: p}
 	sel := ins.SelectStmt.GetSelectStmt()
 	var src plan.Node
 	var err error

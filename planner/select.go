@@ -14,6 +14,7 @@ import (
 
 // query binds a SELECT into a plan and returns it with its output scope.
 func (p *Planner) query(b *binder, sel *pg.SelectStmt) (plan.Node, error) {
+	b.planner = p // for the subqueries in its expressions
 	if sel.WithClause != nil {
 		return nil, pgerror.New(pgerror.FeatureNotSupported, "WITH queries are not supported yet")
 	}
@@ -125,7 +126,13 @@ func (p *Planner) query(b *binder, sel *pg.SelectStmt) (plan.Node, error) {
 			name = names[i]
 		}
 		cols[i] = types.Column{Name: name, Type: outputType(t.Type())}
-		if t.Type() == types.Unknown {
+		if tt := t.Type(); tt == types.Unknown || tt == types.Null {
+			// An untyped literal or a bare NULL comes out as text, as in
+			// PostgreSQL.
+			if tt == types.Null {
+				targets[i] = &expr.Const{Value: nil, T: types.Text}
+				continue
+			}
 			c, err := expr.NewCast(t, types.Text, false)
 			if err != nil {
 				return nil, err
@@ -288,11 +295,21 @@ func figureName(n *pg.Node) string {
 			return "current_date"
 		case pg.SQLValueFunctionOp_SVFOP_CURRENT_USER:
 			return "current_user"
+		case pg.SQLValueFunctionOp_SVFOP_USER:
+			return "user"
+		case pg.SQLValueFunctionOp_SVFOP_CURRENT_ROLE:
+			return "current_role"
+		case pg.SQLValueFunctionOp_SVFOP_SESSION_USER:
+			return "session_user"
+		case pg.SQLValueFunctionOp_SVFOP_CURRENT_CATALOG:
+			return "current_catalog"
 		case pg.SQLValueFunctionOp_SVFOP_CURRENT_SCHEMA:
 			return "current_schema"
 		}
 	case n.GetAExpr() != nil && n.GetAExpr().Kind == pg.A_Expr_Kind_AEXPR_NULLIF:
 		return "nullif"
+	case n.GetSubLink() != nil:
+		return subLinkName(n.GetSubLink())
 	}
 	return "?column?"
 }
@@ -479,10 +496,7 @@ func (p *Planner) fromItem(b *binder, n *pg.Node) (plan.Node, *scope, error) {
 	case n.GetRangeVar() != nil:
 		rv := n.GetRangeVar()
 		name := rv.Relname
-		if rv.Schemaname != "" && rv.Schemaname != "public" {
-			return nil, nil, pgerror.New(pgerror.UndefinedTable, "relation \"%s.%s\" does not exist", rv.Schemaname, name).WithPosition(int(rv.Location) + 1)
-		}
-		scan, err := p.scan(name, int(rv.Location)+1)
+		scan, err := p.rangeVar(rv.Schemaname, name, int(rv.Location)+1)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -503,7 +517,9 @@ func (p *Planner) fromItem(b *binder, n *pg.Node) (plan.Node, *scope, error) {
 		return p.windowFunction(b, n.GetRangeFunction())
 	case n.GetRangeSubselect() != nil:
 		rs := n.GetRangeSubselect()
-		sub := &binder{params: b.params, aggs: &aggContext{placeholders: map[*expr.ColumnRef]int{}}}
+		// A subquery in FROM does not see the FROM items beside it (there is
+		// no LATERAL), but does see the queries around this one.
+		sub := &binder{params: b.params, aggs: &aggContext{placeholders: map[*expr.ColumnRef]int{}}, outer: b.outer}
 		node, err := p.query(sub, rs.Subquery.GetSelectStmt())
 		b.params = sub.params
 		if err != nil {
@@ -539,7 +555,7 @@ func renameColumns(sc *scope, names []*pg.Node) {
 func (p *Planner) scan(name string, pos int) (*plan.Scan, error) {
 	o, ok := p.cat.Get(name)
 	if !ok {
-		if sys, ok := p.system(name); ok {
+		if sys, ok := p.system("", name); ok {
 			return sys, nil
 		}
 		return nil, pgerror.New(pgerror.UndefinedTable, "relation %q does not exist", name).WithPosition(pos)
@@ -559,9 +575,6 @@ func (p *Planner) scan(name string, pos int) (*plan.Scan, error) {
 	}
 	return s, nil
 }
-
-// system resolves a virtual catalog relation; none exist yet.
-func (p *Planner) system(string) (*plan.Scan, bool) { return nil, false }
 
 func (p *Planner) joinExpr(b *binder, j *pg.JoinExpr) (plan.Node, *scope, error) {
 	if j.IsNatural || len(j.UsingClause) > 0 {

@@ -39,6 +39,12 @@ const (
 // AppendBinary appends the PostgreSQL binary (send) encoding of row i of arr,
 // a column of type t. The caller has checked that the row is not null.
 func AppendBinary(buf []byte, arr arrow.Array, i int, t T) []byte {
+	if t.IsCatalog() {
+		if isUint32Type(t) {
+			return binary.BigEndian.AppendUint32(buf, uint32(arr.(*array.Int64).Value(i)))
+		}
+		return appendCatalogBinary(buf, arr.(*array.String).Value(i), t)
+	}
 	switch t {
 	case Bool:
 		return appendBinaryBool(buf, arr.(*array.Boolean).Value(i))
@@ -75,6 +81,9 @@ func AppendBinary(buf []byte, arr arrow.Array, i int, t T) []byte {
 // AppendDatumBinary appends the PostgreSQL binary encoding of d, a non-nil
 // Datum of type t.
 func AppendDatumBinary(buf []byte, d Datum, t T) []byte {
+	if t.IsCatalog() {
+		return appendCatalogBinary(buf, d, t)
+	}
 	switch t {
 	case Bool:
 		return appendBinaryBool(buf, d.(bool))
@@ -111,6 +120,9 @@ func AppendDatumBinary(buf []byte, d Datum, t T) []byte {
 // ParseBinary decodes PostgreSQL's binary (receive) encoding of a value of
 // type t. Errors are *pgerror.Error.
 func ParseBinary(b []byte, t T) (Datum, error) {
+	if t.IsCatalog() {
+		return parseCatalogBinary(b, t)
+	}
 	switch t {
 	case Bool:
 		if len(b) != 1 {

@@ -16,4 +16,16 @@
 //	TIMESTAMP                arrow.Timestamp (microseconds, no zone)
 //	TIMESTAMPTZ              arrow.Timestamp (microseconds, zone "UTC")
 //	INTERVAL                 arrow.MonthDayNanoInterval
+//
+// The system catalog types (oid, name, "char", regclass and the other reg*
+// types, xid, int2vector, oidvector, pg_node_tree, aclitem) and arrays exist
+// for pg_catalog, information_schema and the queries clients run over them.
+// Each shares the storage of one of the types above, its Physical type: the
+// unsigned 32-bit ones are an arrow.Int64 (Datum int64), the others an
+// arrow.String holding their canonical text form (Datum string). An array
+// type is ArrayOf(elem); its values are stored as PostgreSQL prints them,
+// {1,2} or [0:1]={1,2}, so equal arrays are equal strings; ParseArray takes
+// one apart. Ordering arrays compares that text, not the elements as
+// PostgreSQL does. A list representation can replace this without changing
+// any type's identity.
 package types

@@ -43,6 +43,9 @@ const (
 // SQL type t, stored as t.Arrow()) to buf. The caller has checked that the
 // row is not null.
 func AppendText(buf []byte, arr arrow.Array, i int, t T) []byte {
+	if t.IsCatalog() {
+		return appendCatalogText(buf, arr, i, t)
+	}
 	switch t {
 	case Bool:
 		return appendBool(buf, arr.(*array.Boolean).Value(i))
@@ -79,6 +82,9 @@ func AppendText(buf []byte, arr arrow.Array, i int, t T) []byte {
 // AppendDatum appends the PostgreSQL text output of d, a non-nil Datum of
 // type t, to buf. NULL is the caller's business: it has no text form.
 func AppendDatum(buf []byte, d Datum, t T) []byte {
+	if t.IsCatalog() {
+		return appendCatalogDatum(buf, d, t)
+	}
 	switch t {
 	case Bool:
 		return appendBool(buf, d.(bool))
@@ -116,6 +122,9 @@ func AppendDatum(buf []byte, d Datum, t T) []byte {
 // Errors are *pgerror.Error carrying the code and message PostgreSQL gives
 // for the same input.
 func ParseText(s string, t T) (Datum, error) {
+	if t.IsCatalog() {
+		return parseCatalog(s, t)
+	}
 	switch t {
 	case Bool:
 		return parseBool(s)
@@ -177,7 +186,7 @@ func Put(b array.Builder, d Datum, t T) {
 		b.AppendNull()
 		return
 	}
-	switch t {
+	switch t.Physical() {
 	case Bool:
 		b.(*array.BooleanBuilder).Append(d.(bool))
 	case Int2:
@@ -215,7 +224,7 @@ func Value(arr arrow.Array, i int, t T) Datum {
 	if arr.IsNull(i) {
 		return nil
 	}
-	switch t {
+	switch t.Physical() {
 	case Bool:
 		return arr.(*array.Boolean).Value(i)
 	case Int2:

@@ -36,6 +36,25 @@ const (
 	TimestampTZ
 	Interval
 	JSONB
+	// The types of PostgreSQL's system catalogs, which pg_catalog and
+	// information_schema expose and which psql and BI tools cast to. Each
+	// shares the storage of an original scalar type (see Physical): oid,
+	// xid and the reg* types are an int64 holding the unsigned 32-bit
+	// value; name, "char", the vectors, pg_node_tree and aclitem are a
+	// string holding their text form.
+	Oid
+	RegProc
+	RegProcedure
+	RegClass
+	RegType
+	RegNamespace
+	Xid
+	Name
+	Char // "char", one byte
+	Int2Vector
+	OidVector
+	PgNodeTree
+	ACLItem
 	numScalar
 )
 
@@ -59,6 +78,20 @@ const (
 	OIDInterval    = 1186
 	OIDNumeric     = 1700
 	OIDJSONB       = 3802
+
+	OIDChar         = 18
+	OIDName         = 19
+	OIDInt2Vector   = 22
+	OIDRegProc      = 24
+	OIDOid          = 26
+	OIDXid          = 28
+	OIDOidVector    = 30
+	OIDPgNodeTree   = 194
+	OIDACLItem      = 1033
+	OIDRegProcedure = 2202
+	OIDRegClass     = 2205
+	OIDRegType      = 2206
+	OIDRegNamespace = 4089
 )
 
 type info struct {
@@ -66,45 +99,119 @@ type info struct {
 	oid   uint32
 	size  int16 // pg_type.typlen
 	arrow arrow.DataType
+	// phys is the original scalar type whose storage the type shares.
+	phys T
+	// arrayOID is the OID of the type's array type (pg_type.typarray), 0
+	// when it has none.
+	arrayOID uint32
 }
 
 var infos = [numScalar]info{
-	Unknown:     {"unknown", OIDUnknown, -2, arrow.BinaryTypes.String},
-	Null:        {"unknown", OIDUnknown, -2, arrow.Null},
-	Bool:        {"boolean", OIDBool, 1, arrow.FixedWidthTypes.Boolean},
-	Int2:        {"smallint", OIDInt2, 2, arrow.PrimitiveTypes.Int16},
-	Int4:        {"integer", OIDInt4, 4, arrow.PrimitiveTypes.Int32},
-	Int8:        {"bigint", OIDInt8, 8, arrow.PrimitiveTypes.Int64},
-	Float4:      {"real", OIDFloat4, 4, arrow.PrimitiveTypes.Float32},
-	Float8:      {"double precision", OIDFloat8, 8, arrow.PrimitiveTypes.Float64},
-	Numeric:     {"numeric", OIDNumeric, -1, arrow.PrimitiveTypes.Float64},
-	Text:        {"text", OIDText, -1, arrow.BinaryTypes.String},
-	Varchar:     {"character varying", OIDVarchar, -1, arrow.BinaryTypes.String},
-	Bytea:       {"bytea", OIDBytea, -1, arrow.BinaryTypes.Binary},
-	Date:        {"date", OIDDate, 4, arrow.FixedWidthTypes.Date32},
-	Time:        {"time without time zone", OIDTime, 8, arrow.FixedWidthTypes.Time64us},
-	Timestamp:   {"timestamp without time zone", OIDTimestamp, 8, &arrow.TimestampType{Unit: arrow.Microsecond}},
-	TimestampTZ: {"timestamp with time zone", OIDTimestampTZ, 8, &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}},
-	Interval:    {"interval", OIDInterval, 16, arrow.FixedWidthTypes.MonthDayNanoInterval},
-	JSONB:       {"jsonb", OIDJSONB, -1, arrow.BinaryTypes.String},
+	Unknown:      {"unknown", OIDUnknown, -2, arrow.BinaryTypes.String, Unknown, 0},
+	Null:         {"unknown", OIDUnknown, -2, arrow.Null, Null, 0},
+	Bool:         {"boolean", OIDBool, 1, arrow.FixedWidthTypes.Boolean, Bool, 1000},
+	Int2:         {"smallint", OIDInt2, 2, arrow.PrimitiveTypes.Int16, Int2, 1005},
+	Int4:         {"integer", OIDInt4, 4, arrow.PrimitiveTypes.Int32, Int4, 1007},
+	Int8:         {"bigint", OIDInt8, 8, arrow.PrimitiveTypes.Int64, Int8, 1016},
+	Float4:       {"real", OIDFloat4, 4, arrow.PrimitiveTypes.Float32, Float4, 1021},
+	Float8:       {"double precision", OIDFloat8, 8, arrow.PrimitiveTypes.Float64, Float8, 1022},
+	Numeric:      {"numeric", OIDNumeric, -1, arrow.PrimitiveTypes.Float64, Numeric, 1231},
+	Text:         {"text", OIDText, -1, arrow.BinaryTypes.String, Text, 1009},
+	Varchar:      {"character varying", OIDVarchar, -1, arrow.BinaryTypes.String, Varchar, 1015},
+	Bytea:        {"bytea", OIDBytea, -1, arrow.BinaryTypes.Binary, Bytea, 1001},
+	Date:         {"date", OIDDate, 4, arrow.FixedWidthTypes.Date32, Date, 1182},
+	Time:         {"time without time zone", OIDTime, 8, arrow.FixedWidthTypes.Time64us, Time, 1183},
+	Timestamp:    {"timestamp without time zone", OIDTimestamp, 8, &arrow.TimestampType{Unit: arrow.Microsecond}, Timestamp, 1115},
+	TimestampTZ:  {"timestamp with time zone", OIDTimestampTZ, 8, &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}, TimestampTZ, 1185},
+	Interval:     {"interval", OIDInterval, 16, arrow.FixedWidthTypes.MonthDayNanoInterval, Interval, 1187},
+	JSONB:        {"jsonb", OIDJSONB, -1, arrow.BinaryTypes.String, JSONB, 3807},
+	Oid:          {"oid", OIDOid, 4, arrow.PrimitiveTypes.Int64, Int8, 1028},
+	Name:         {"name", OIDName, 64, arrow.BinaryTypes.String, Text, 1003},
+	Char:         {`"char"`, OIDChar, 1, arrow.BinaryTypes.String, Text, 1002},
+	RegProc:      {"regproc", OIDRegProc, 4, arrow.PrimitiveTypes.Int64, Int8, 1008},
+	RegProcedure: {"regprocedure", OIDRegProcedure, 4, arrow.PrimitiveTypes.Int64, Int8, 2207},
+	RegClass:     {"regclass", OIDRegClass, 4, arrow.PrimitiveTypes.Int64, Int8, 2210},
+	RegType:      {"regtype", OIDRegType, 4, arrow.PrimitiveTypes.Int64, Int8, 2211},
+	RegNamespace: {"regnamespace", OIDRegNamespace, 4, arrow.PrimitiveTypes.Int64, Int8, 4090},
+	Xid:          {"xid", OIDXid, 4, arrow.PrimitiveTypes.Int64, Int8, 1011},
+	Int2Vector:   {"int2vector", OIDInt2Vector, -1, arrow.BinaryTypes.String, Text, 1006},
+	OidVector:    {"oidvector", OIDOidVector, -1, arrow.BinaryTypes.String, Text, 1013},
+	PgNodeTree:   {"pg_node_tree", OIDPgNodeTree, -1, arrow.BinaryTypes.String, Text, 0},
+	ACLItem:      {"aclitem", OIDACLItem, 12, arrow.BinaryTypes.String, Text, 1034},
 }
+
+// arrayFlag marks an array type: ArrayOf(e) is e|arrayFlag. It lies above
+// the scalar types and the pseudo-types package expr keeps for overload
+// signatures.
+const arrayFlag T = 0x4000
+
+// arrayInfo is the info of every array type but for its name and OIDs.
+var arrayInfo = info{size: -1, arrow: arrow.BinaryTypes.String, phys: Text}
+
+func (t T) info() info {
+	if t.IsArray() {
+		in := arrayInfo
+		e := t.Elem()
+		in.name = e.String() + "[]"
+		in.oid = e.info().arrayOID
+		return in
+	}
+	return infos[t]
+}
+
+// ArrayOf is the type of arrays of elem, which must have one (HasArray).
+func ArrayOf(elem T) T { return elem | arrayFlag }
+
+// IsArray reports whether t is an array type.
+func (t T) IsArray() bool { return t&arrayFlag != 0 && t&^arrayFlag < numScalar }
+
+// Elem is the element type of an array type, and of int2vector (smallint)
+// and oidvector (oid), which PostgreSQL subscripts like arrays. It is
+// Unknown for other types.
+func (t T) Elem() T {
+	switch {
+	case t.IsArray():
+		return t &^ arrayFlag
+	case t == Int2Vector:
+		return Int2
+	case t == OidVector:
+		return Oid
+	}
+	return Unknown
+}
+
+// HasArray reports whether t has an array type, as pg_type.typarray says.
+func (t T) HasArray() bool { return t < numScalar && infos[t].arrayOID != 0 }
+
+// Physical is the original scalar type whose Arrow storage and Datum form t
+// shares: Int8 for oid, xid and the reg* types (an int64 holding the
+// unsigned 32-bit value), Text for name, "char", the vectors, pg_node_tree,
+// aclitem and every array type (which hold their canonical text form), and
+// t itself for the other types. Code that works on storage (row codecs,
+// gathers, builders) switches on t.Physical().
+func (t T) Physical() T { return t.info().phys }
+
+// IsCatalog reports whether t is one of the system catalog types or an
+// array: types that queries use but that sources and tables do not store
+// yet.
+func (t T) IsCatalog() bool { return t.IsArray() || (t >= Oid && t < numScalar) }
 
 // String returns the type's name as PostgreSQL's format_type prints it.
 func (t T) String() string {
-	if t < numScalar {
-		return infos[t].name
+	if t < numScalar || t.IsArray() {
+		return t.info().name
 	}
 	return fmt.Sprintf("type(%d)", uint16(t))
 }
 
 // OID is the PostgreSQL type OID clients see for the type.
-func (t T) OID() uint32 { return infos[t].oid }
+func (t T) OID() uint32 { return t.info().oid }
 
 // Len is pg_type.typlen: the fixed size in bytes, or -1 for variable length.
-func (t T) Len() int16 { return infos[t].size }
+func (t T) Len() int16 { return t.info().size }
 
 // Arrow is the Arrow data type that holds a column of this type.
-func (t T) Arrow() arrow.DataType { return infos[t].arrow }
+func (t T) Arrow() arrow.DataType { return t.info().arrow }
 
 // FromOID maps a PostgreSQL type OID to a Sluice type; ok is false for an OID
 // Sluice has no type for.
@@ -112,6 +219,9 @@ func FromOID(oid uint32) (T, bool) {
 	for t := Bool; t < numScalar; t++ {
 		if infos[t].oid == oid {
 			return t, true
+		}
+		if infos[t].arrayOID == oid {
+			return ArrayOf(t), true
 		}
 	}
 	if oid == OIDJSON {

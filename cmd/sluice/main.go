@@ -1,6 +1,7 @@
 // Command sluice runs the Sluice streaming SQL engine.
 //
 //	sluice [serve] [flags]   run the server (the default)
+//	sluice playground        the server with an in-process Kafka broker
 //	sluice version           print the version
 //
 // Run `sluice serve --help` for the flags.
@@ -33,6 +34,7 @@ over the PostgreSQL wire protocol.
 
 Usage:
   sluice [serve] [flags]   run the server (the default command)
+  sluice playground        run the server with an in-process Kafka broker and live data
   sluice version           print the version
   sluice help              show this help
 
@@ -52,6 +54,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch cmd {
 	case "serve":
 		return serve(args, stdout, stderr)
+	case "playground":
+		return playground(args, stdout, stderr)
 	case "version":
 		fmt.Fprintf(stdout, "sluice %s\n", version)
 		return 0

@@ -8,6 +8,7 @@ import (
 	"github.com/sluicedb/sluice/connectors/blackhole"
 	"github.com/sluicedb/sluice/connectors/datagen"
 	"github.com/sluicedb/sluice/connectors/file"
+	"github.com/sluicedb/sluice/connectors/kafka"
 	"github.com/sluicedb/sluice/connectors/nexmark"
 )
 
@@ -17,6 +18,7 @@ func Registry() *connectors.Registry {
 		blackhole.Connector(),
 		datagen.Connector(),
 		file.Connector(),
+		kafka.Connector(),
 		nexmark.Connector(),
 	)
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"strings"
 	"time"
@@ -101,9 +102,9 @@ func tlsConfig(caFile, certFile, keyFile string, verifyHost bool) (*tls.Config, 
 	}
 	switch {
 	case certFile != "" && keyFile != "":
-		for opt, f := range map[string]string{optSSLCert: certFile, optSSLKey: keyFile} {
-			if _, err := os.Stat(f); err != nil {
-				return nil, fileErr(opt, f, err)
+		for _, f := range [][2]string{{optSSLCert, certFile}, {optSSLKey, keyFile}} {
+			if _, err := os.Stat(f[1]); err != nil {
+				return nil, fileErr(f[0], f[1], err)
 			}
 		}
 		pair, err := tls.LoadX509KeyPair(certFile, keyFile)
@@ -200,7 +201,7 @@ func (c *connection) connect(ctx context.Context, cfg *sarama.Config) (sarama.Cl
 
 // userError turns a client error met while checking a CREATE statement
 // into the error its user sees.
-func userError(topic string, err error) error {
+func (c *connection) userError(topic string, err error) error {
 	var pe *pgerror.Error
 	switch {
 	case errors.As(err, &pe):
@@ -209,6 +210,9 @@ func userError(topic string, err error) error {
 		return pgerror.New(pgerror.UndefinedObject, "Kafka topic %q does not exist", topic)
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return err
+	case errors.Is(err, sarama.ErrOutOfBrokers), errors.As(err, new(*net.OpError)):
+		return pgerror.New(pgerror.ConnectionException, "could not connect to Kafka at %s: %v",
+			strings.Join(c.brokers, ","), err)
 	}
-	return pgerror.New(pgerror.ConnectionException, "%v", err)
+	return pgerror.New(pgerror.ConnectionException, "Kafka at %s: %v", strings.Join(c.brokers, ","), err)
 }

@@ -1,6 +1,8 @@
 package kafka
 
 import (
+	"context"
+
 	"github.com/sluicedb/sluice/connectors"
 )
 
@@ -53,10 +55,9 @@ const (
 
 // connectionOptions are the options that say where the brokers are and how
 // to reach them; the source and the sink both take them.
-func connectionOptions() []connectors.Option {
+func connectionOptions(topicDoc string) []connectors.Option {
 	return []connectors.Option{
-		{Key: optTopic, Type: connectors.OptString, Required: true,
-			Doc: "The topic to read or write."},
+		{Key: optTopic, Type: connectors.OptString, Required: true, Doc: topicDoc},
 		{Key: optBootstrap, Type: connectors.OptString, Required: true,
 			Doc: "The brokers to connect to first, as host:port, comma-separated; the rest of the cluster is discovered from them."},
 		{Key: optClientID, Type: connectors.OptString, Default: "sluice",
@@ -85,10 +86,11 @@ func connectionOptions() []connectors.Option {
 // Connector describes the Kafka source and sink.
 func Connector() connectors.Connector {
 	return connectors.Connector{
-		Name:    "kafka",
-		Doc:     "Records of a Kafka topic, one split per partition, JSON or CSV in each message's value.",
-		Options: sourceOptions(),
-		Encodes: []string{"JSON", "CSV"},
+		Name:     "kafka",
+		Doc:      "Records of a Kafka topic, one split per partition, JSON or CSV in each message's value.",
+		Options:  sourceOptions(),
+		Encodes:  []string{"JSON", "CSV"},
+		Includes: includeNames,
 		NewSource: func(ctx context.Context, cfg connectors.SourceConfig) (connectors.Source, error) {
 			return NewSource(ctx, cfg)
 		},
@@ -106,7 +108,7 @@ func Connector() connectors.Connector {
 }
 
 func sourceOptions() []connectors.Option {
-	conn := connectionOptions()
+	conn := connectionOptions("The topic to read.")
 	opts := append(conn[:2:2], []connectors.Option{
 		{Key: optStartupMode, Type: connectors.OptEnum, Default: "earliest", Values: []string{"earliest", "latest", "timestamp"},
 			Doc: "Where a new reader starts in each partition: earliest (the oldest message kept), latest (only messages produced from now on) or timestamp (see scan.startup.timestamp.millis)."},
@@ -125,7 +127,7 @@ func sourceOptions() []connectors.Option {
 }
 
 func sinkOptions() []connectors.Option {
-	conn := connectionOptions()
+	conn := connectionOptions("The topic to write to; it must exist unless the brokers create topics on first use.")
 	opts := append(conn[:2:2], []connectors.Option{
 		{Key: optLinger, Type: connectors.OptInt, Default: "5",
 			Doc: "How long, in milliseconds, messages wait to be sent together; 0 sends at once."},
