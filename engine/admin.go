@@ -60,7 +60,7 @@ func (e *Engine) showSources() *result {
 func (e *Engine) showSinks() *result {
 	cols := types.Schema{
 		{Name: "name", Type: types.Text}, {Name: "connector", Type: types.Text}, {Name: "type", Type: types.Text},
-		{Name: "rows", Type: types.Int8}, {Name: "failed_rows", Type: types.Int8},
+		{Name: "rows", Type: types.Int8}, {Name: "pending_rows", Type: types.Int8}, {Name: "failed_rows", Type: types.Int8},
 		{Name: "status", Type: types.Text}, {Name: "last_error", Type: types.Text},
 	}
 	var rows [][]types.Datum
@@ -76,7 +76,7 @@ func (e *Engine) showSinks() *result {
 		if lastErr != "" {
 			le = lastErr
 		}
-		rows = append(rows, []types.Datum{o.Name, o.Connector, o.SinkType, rt.stats.Rows.Load(), rt.stats.Failed.Load(), status, le})
+		rows = append(rows, []types.Datum{o.Name, o.Connector, o.SinkType, rt.stats.Rows.Load(), rt.sink.Pending(), rt.stats.Failed.Load(), status, le})
 	}
 	return rowsResult(cols, rows)
 }

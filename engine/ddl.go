@@ -286,7 +286,7 @@ func (e *Engine) startFlow(obj *catalog.Object, p plan.Node, tail executor.Opera
 	}
 	ops = append(ops, tail)
 	ctx, cancel := context.WithCancel(e.ctx)
-	rt := &flowRuntime{cancel: cancel}
+	rt := &flowRuntime{ctx: ctx, cancel: cancel}
 
 	e.mu.RLock()
 	src := e.sources[scan.Relation]

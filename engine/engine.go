@@ -155,6 +155,7 @@ type tableRuntime struct {
 // flowRuntime is a running dataflow: a view's or a sink's.
 type flowRuntime struct {
 	flow     *executor.Dataflow
+	ctx      context.Context // ends when the flow is stopped
 	cancel   context.CancelFunc
 	detach   func() // unsubscribes from the source, table or view it reads
 	finished sync.WaitGroup
@@ -170,7 +171,7 @@ type viewRuntime struct {
 type sinkRuntime struct {
 	*flowRuntime
 	obj   *catalog.Object
-	sink  connectors.Sink
+	sink  *deliverer
 	stats *executor.SinkStats
 }
 

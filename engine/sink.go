@@ -3,7 +3,10 @@ package engine
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/sluicedb/sluice/catalog"
 	"github.com/sluicedb/sluice/connectors"
@@ -13,10 +16,131 @@ import (
 	"github.com/sluicedb/sluice/planner"
 )
 
-// sinkWriter adapts a connector's sink to the executor.
-type sinkWriter struct{ sink connectors.Sink }
+// deliverer adapts a connector's sink to the executor and carries it
+// through outages. The dataflow hands it each epoch's changes; a goroutine of
+// its own delivers the epochs in order, and retries one that fails — it
+// reopens the sink with backoff, writes the whole epoch again and commits
+// again — until it is confirmed. Nothing is lost; a message that reached the
+// outside before a failure may be written twice (at-least-once).
+//
+// Epochs waiting for delivery are held in memory, up to maxQueuedRows rows;
+// beyond that the dataflow waits (backpressure reaches the sources, nothing
+// is dropped). So a short outage of the outside system does not hold up
+// views and inserts, and a long one slows them rather than losing rows.
+// Time and retries live here, at the edge, not in the operator.
+type deliverer struct {
+	name   string
+	open   func(context.Context) (connectors.Sink, error)
+	stats  *executor.SinkStats
+	logger *slog.Logger
 
-func (w sinkWriter) Write(ctx context.Context, c executor.Chunk) error {
+	current []connectors.SinkBatch // the open epoch
+
+	mu      sync.Mutex
+	cond    *sync.Cond
+	queue   []sinkEpoch
+	queued  int64 // rows in queue
+	stopped bool
+
+	sink connectors.Sink // used only by the delivery goroutine (and Close)
+	done chan struct{}
+}
+
+type sinkEpoch struct {
+	epoch   uint64
+	batches []connectors.SinkBatch
+	rows    int64
+}
+
+// maxQueuedRows bounds the rows a sink holds while its system is slow or
+// down.
+const maxQueuedRows = 1 << 20
+
+func newDeliverer(name string, sink connectors.Sink, open func(context.Context) (connectors.Sink, error), stats *executor.SinkStats, logger *slog.Logger) *deliverer {
+	d := &deliverer{name: name, open: open, stats: stats, logger: logger, sink: sink, done: make(chan struct{})}
+	d.cond = sync.NewCond(&d.mu)
+	return d
+}
+
+// run delivers queued epochs until ctx ends.
+func (d *deliverer) run(ctx context.Context) {
+	defer close(d.done)
+	stop := context.AfterFunc(ctx, func() {
+		d.mu.Lock()
+		d.stopped = true
+		d.cond.Broadcast()
+		d.mu.Unlock()
+	})
+	defer stop()
+	for {
+		d.mu.Lock()
+		for len(d.queue) == 0 && !d.stopped {
+			d.cond.Wait()
+		}
+		if d.stopped {
+			d.mu.Unlock()
+			return
+		}
+		ep := d.queue[0]
+		d.mu.Unlock()
+
+		d.deliverWithRetry(ctx, ep)
+
+		d.mu.Lock()
+		d.queue = d.queue[1:]
+		d.queued -= ep.rows
+		d.cond.Broadcast()
+		d.mu.Unlock()
+		for _, b := range ep.batches {
+			b.Record.Release()
+		}
+	}
+}
+
+func (d *deliverer) deliverWithRetry(ctx context.Context, ep sinkEpoch) {
+	backoff := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		err := d.deliver(ctx, ep)
+		if err == nil {
+			d.stats.Rows.Add(ep.rows)
+			d.stats.Epoch.Store(ep.epoch)
+			d.stats.SetStatus("running", "")
+			return
+		}
+		d.stats.SetStatus("retrying", err.Error())
+		if d.sink != nil {
+			if cerr := d.sink.Close(); cerr != nil {
+				d.logger.Warn("closing a failed sink", "sink", d.name, "err", cerr)
+			}
+			d.sink = nil
+		}
+		d.logger.Warn("sink delivery failed, retrying", "sink", d.name, "err", err, "backoff", backoff)
+		if !sleep(ctx, backoff) {
+			return
+		}
+		backoff = min(2*backoff, 10*time.Second)
+	}
+}
+
+// deliver opens the sink if needed, writes the epoch and commits it.
+func (d *deliverer) deliver(ctx context.Context, ep sinkEpoch) error {
+	if d.sink == nil {
+		s, err := d.open(ctx)
+		if err != nil {
+			return fmt.Errorf("reconnect: %w", err)
+		}
+		d.sink = s
+	}
+	for _, b := range ep.batches {
+		if err := d.sink.Write(ctx, b); err != nil {
+			return err
+		}
+	}
+	return d.sink.Commit(ctx, ep.epoch)
+}
+
+// Write takes changes of the open epoch.
+func (d *deliverer) Write(_ context.Context, c executor.Chunk) error {
 	b := connectors.SinkBatch{Record: c.Rec}
 	if c.Ops != nil {
 		b.Kinds = make([]connectors.RowKind, len(c.Ops))
@@ -26,11 +150,69 @@ func (w sinkWriter) Write(ctx context.Context, c executor.Chunk) error {
 			}
 		}
 	}
-	return w.sink.Write(ctx, b)
+	c.Rec.Retain()
+	d.current = append(d.current, b)
+	return nil
 }
 
-func (w sinkWriter) Commit(ctx context.Context, epoch uint64) error {
-	return w.sink.Commit(ctx, epoch)
+// Commit queues the epoch for delivery, waiting while the queue is full.
+func (d *deliverer) Commit(ctx context.Context, epoch uint64) error {
+	ep := sinkEpoch{epoch: epoch, batches: d.current}
+	for _, b := range ep.batches {
+		ep.rows += b.Record.NumRows()
+	}
+	d.current = nil
+	stop := context.AfterFunc(ctx, func() {
+		d.mu.Lock()
+		d.cond.Broadcast()
+		d.mu.Unlock()
+	})
+	defer stop()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for d.queued > 0 && d.queued+ep.rows > maxQueuedRows && !d.stopped && ctx.Err() == nil {
+		d.cond.Wait()
+	}
+	if d.stopped || ctx.Err() != nil {
+		for _, b := range ep.batches {
+			b.Record.Release()
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("sink %s is stopped", d.name)
+	}
+	d.queue = append(d.queue, ep)
+	d.queued += ep.rows
+	d.cond.Broadcast()
+	return nil
+}
+
+// Pending is the number of rows accepted but not yet delivered.
+func (d *deliverer) Pending() int64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.queued
+}
+
+// Close waits for the delivery goroutine (whose context must be done),
+// releases what is held and closes the sink.
+func (d *deliverer) Close() error {
+	<-d.done
+	for _, b := range d.current {
+		b.Record.Release()
+	}
+	d.current = nil
+	for _, ep := range d.queue {
+		for _, b := range ep.batches {
+			b.Record.Release()
+		}
+	}
+	d.queue = nil
+	if d.sink == nil {
+		return nil
+	}
+	return d.sink.Close()
 }
 
 func (e *Engine) createSink(ctx context.Context, s *parser.CreateSink) error {
@@ -110,33 +292,41 @@ func (e *Engine) createSink(ctx context.Context, s *parser.CreateSink) error {
 	} else if conn.Sink.Encodes != nil {
 		return pgerror.New(pgerror.InvalidParameterValue, "sink connector %q needs a FORMAT clause, e.g. FORMAT PLAIN ENCODE %s", name, conn.Sink.Encodes[0])
 	}
-	sink, err := conn.Sink.NewSink(ctx, cfg)
+	stats := executor.NewSinkStats()
+	newSink := conn.Sink.NewSink
+	sink, err := newSink(ctx, cfg)
 	if err != nil {
 		if !e.replaying {
 			return err
 		}
-		// At start-up the outside system may be down: the sink connects
-		// at its first write instead, and reports failures until then.
-		e.logger.Warn("sink unreachable at start-up, retrying at each write", "sink", cfg.Name, "err", err)
-		newSink := conn.Sink.NewSink
-		sink = &reconnectingSink{open: func(ctx context.Context) (connectors.Sink, error) { return newSink(ctx, cfg) }}
+		// At start-up the outside system may be down: the sink connects at
+		// its first delivery instead, and says so in SHOW SINKS meanwhile.
+		e.logger.Warn("sink unreachable at start-up, retrying", "sink", cfg.Name, "err", err)
+		stats.SetStatus("retrying", err.Error())
 	}
+	d := newDeliverer(cfg.Name, sink, func(ctx context.Context) (connectors.Sink, error) { return newSink(ctx, cfg) }, stats, e.logger)
 	obj := &catalog.Object{Kind: catalog.Sink, Name: s.Name.Name, Schema: v.Schema, SQL: s.Text(), DependsOn: v.DependsOn,
 		Connector: name, Options: validated, Query: s.QueryText, EmitOnWindowClose: s.EmitOnWindowClose, SinkType: sinkType, PrimaryKey: pk}
 	if s.Format != nil {
 		obj.Format = s.Format.Format + " " + s.Format.Encode
 	}
-	stats := executor.NewSinkStats()
-	op := executor.NewSinkOperator(sinkWriter{sink}, v.Schema, sinkType == "upsert", pk, e.alloc, stats)
+	op := executor.NewSinkOperator(d, v.Schema, sinkType == "upsert", pk, e.alloc, stats)
 	flow, err := e.startFlow(obj, v.Plan, op, nil)
 	if err != nil {
-		sink.Close()
+		if sink != nil {
+			sink.Close()
+		}
 		return err
 	}
-	rt := &sinkRuntime{flowRuntime: flow, obj: obj, sink: sink, stats: stats}
+	flow.finished.Add(1)
+	go func() {
+		defer flow.finished.Done()
+		d.run(flow.ctx)
+	}()
+	rt := &sinkRuntime{flowRuntime: flow, obj: obj, sink: d, stats: stats}
 	if err := e.addObject(obj); err != nil {
 		e.stop(flow)
-		sink.Close()
+		d.Close()
 		return err
 	}
 	e.mu.Lock()
@@ -153,37 +343,4 @@ func (e *Engine) sinkConnectorNames() string {
 		}
 	}
 	return strings.Join(names, ", ")
-}
-
-// reconnectingSink stands in for a sink whose system was unreachable when
-// Sluice started: every Write tries to create the real sink until one
-// succeeds. The rows of a failed write are counted as failed in SHOW SINKS.
-type reconnectingSink struct {
-	open func(context.Context) (connectors.Sink, error)
-	sink connectors.Sink
-}
-
-func (r *reconnectingSink) Write(ctx context.Context, b connectors.SinkBatch) error {
-	if r.sink == nil {
-		s, err := r.open(ctx)
-		if err != nil {
-			return fmt.Errorf("sink not connected: %w", err)
-		}
-		r.sink = s
-	}
-	return r.sink.Write(ctx, b)
-}
-
-func (r *reconnectingSink) Commit(ctx context.Context, epoch uint64) error {
-	if r.sink == nil {
-		return fmt.Errorf("sink not connected")
-	}
-	return r.sink.Commit(ctx, epoch)
-}
-
-func (r *reconnectingSink) Close() error {
-	if r.sink == nil {
-		return nil
-	}
-	return r.sink.Close()
 }

@@ -17,7 +17,8 @@ import (
 type SinkWriter interface {
 	// Write delivers changes of the open epoch.
 	Write(ctx context.Context, c Chunk) error
-	// Commit returns once every change written so far is delivered.
+	// Commit closes the epoch: its changes are then the writer's to
+	// deliver (it counts them in SinkStats.Rows once delivered).
 	Commit(ctx context.Context, epoch uint64) error
 }
 
@@ -41,17 +42,22 @@ func (s *SinkStats) Status() (string, string) {
 	return s.status, s.lastError
 }
 
+// SetStatus records the sink's state ("running", "retrying") and last error.
+func (s *SinkStats) SetStatus(status, lastError string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.status = status
+	if lastError != "" {
+		s.lastError = lastError
+	}
+}
+
 func (s *SinkStats) fail(err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.status, s.lastError = "failing", err.Error()
 }
 
-func (s *SinkStats) ok() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.status = "running"
-}
 
 // SinkOperator is the last operator of a sink's dataflow. An append-only sink
 // gets every change as it comes; an upsert sink gets, per epoch, only the
@@ -156,10 +162,8 @@ func (s *SinkOperator) Barrier(ctx context.Context, b Barrier, _ Emit) error {
 		s.stats.fail(err)
 		return err
 	}
-	s.stats.Rows.Add(s.pending)
-	s.stats.Epoch.Store(b.Epoch)
+	// The writer counts rows when it has delivered them.
 	s.pending = 0
-	s.stats.ok()
 	return nil
 }
 
