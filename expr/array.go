@@ -346,18 +346,15 @@ func arrayCompareKernel(op cmpOp, lt, at, rt types.T, all bool) evalFn {
 	}
 }
 
-// compareDatums orders two non-NULL Datums of the same Go type the way
-// PostgreSQL orders their SQL values (NaN above every number).
+// compareDatums orders two non-NULL Datums of the same kind (integers of
+// any width, floats of any width, strings, ...) the way PostgreSQL orders
+// their SQL values (NaN above every number). Cross-type operators such as
+// bigint = smallint compare their operands widened.
 func compareDatums(x, y types.Datum) int {
+	x, y = widen(x), widen(y)
 	switch a := x.(type) {
-	case int16:
-		return cmpOrdered(int64(a), int64(y.(int16)))
-	case int32:
-		return cmpOrdered(int64(a), int64(y.(int32)))
 	case int64:
 		return cmpOrdered(a, y.(int64))
-	case float32:
-		return floatCmp(float64(a), float64(y.(float32)))
 	case float64:
 		return floatCmp(a, y.(float64))
 	case string:
@@ -377,6 +374,19 @@ func compareDatums(x, y types.Datum) int {
 		return cmpOrdered(a.Duration(), y.(types.IntervalValue).Duration())
 	}
 	return 0
+}
+
+// widen turns integers into int64 and floats into float64.
+func widen(d types.Datum) types.Datum {
+	switch v := d.(type) {
+	case int16:
+		return int64(v)
+	case int32:
+		return int64(v)
+	case float32:
+		return float64(v)
+	}
+	return d
 }
 
 func cmpOrdered[T int64 | float64](a, b T) int {

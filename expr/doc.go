@@ -73,6 +73,17 @@
 // enclosing query is an outer reference (OuterRef), bound to a constant
 // (BindOuter) before each run. subquery.go has the details.
 //
+// The system catalog: the casts and operators of oid, name, "char", the
+// reg* types and arrays, `x op ANY/ALL (array)` (NewArrayCompare),
+// ARRAY[...] (NewArrayConstructor), subscripts (NewSubscript), and the
+// system information functions clients call (version(), current_setting,
+// pg_get_viewdef, format_type, has_table_privilege, ...; see syscat.go).
+// Those that read the session or the catalog evaluate against
+// EvalContext.Catalog, a SystemCatalog the engine gives each ad-hoc query;
+// they are never folded at plan time, and fail with 0A000 where no catalog
+// is given (materialized views). Arrays are taken apart a row at a time
+// (types.ParseArray): they belong to catalog queries, not hot paths.
+//
 // Semantics worth knowing: text compares byte by byte, the order of the C
 // collation (and of C.UTF-8); there is no other collation. NUMERIC is held
 // in a float64 (see types.Numeric): arithmetic has float64 precision,

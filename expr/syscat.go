@@ -72,6 +72,7 @@ const (
 const (
 	DefView                      = "viewdef"
 	DefIndex                     = "indexdef"
+	DefIndexPretty               = "indexdef(pretty)" // the table unqualified when visible
 	DefConstraint                = "constraintdef"
 	DefFunctionResult            = "function_result"
 	DefFunctionArguments         = "function_arguments"
@@ -204,7 +205,11 @@ func (c *catalog) systemFuncs() {
 		// A column number other than 0 asks for that key column only;
 		// Sluice's indexes are the primary keys, whose columns
 		// pg_index lists.
-		def, ok := cat.Definition(DefIndex, ra.int64(0, i))
+		kind := DefIndex
+		if boolValue(ra.vecs[2], i) {
+			kind = DefIndexPretty
+		}
+		def, ok := cat.Definition(kind, ra.int64(0, i))
 		if col := ra.int32(1, i); ok && col > 0 {
 			def, ok = indexColumn(def, int(col))
 		}
@@ -478,7 +483,7 @@ func AppendQuotedIdent(dst []byte, s string) []byte {
 }
 
 // appendQuotedLiteral is quote_literal: single quotes, inner quotes
-// doubled, and E'' with doubled backslashes when there is a backslash.
+// doubled, and E” with doubled backslashes when there is a backslash.
 func appendQuotedLiteral(dst, s []byte) []byte {
 	if strings.IndexByte(string(s), '\\') >= 0 {
 		dst = append(dst, 'E')

@@ -83,16 +83,22 @@ var relations = func() map[string]*Relation {
 		for i, c := range r.Cols {
 			r.index[c.Name] = i
 		}
-		r.rows = producers[r.QualifiedName()]
 		m[r.QualifiedName()] = r
-	}
-	for name := range producers {
-		if _, ok := m[name]; !ok {
-			panic("pgcatalog: rows for undefined relation " + name)
-		}
 	}
 	return m
 }()
+
+// init gives the relations their producers. (Producers look relations up,
+// so they cannot be part of relations' initializer.)
+func init() {
+	for name, p := range producers {
+		r, ok := relations[name]
+		if !ok {
+			panic("pgcatalog: rows for undefined relation " + name)
+		}
+		r.rows = p
+	}
+}
 
 // Lookup finds a system relation. With an empty schema the name is looked
 // up in pg_catalog, as the search path does before public; information_schema

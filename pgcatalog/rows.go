@@ -71,6 +71,9 @@ func pgClass(s *Snapshot, add func(*row)) {
 			set("relhastriggers", false).set("relhassubclass", false).set("relrowsecurity", false).
 			set("relforcerowsecurity", false).set("relispopulated", true).set("relreplident", "n").
 			set("relispartition", false).set("relrewrite", oid(0)).set("relfrozenxid", int64(0)).set("relminmxid", int64(0))
+		if c.system != nil && c.kind == 'r' {
+			row.set("relam", oid(oidHeap))
+		}
 		if c.system == nil && storedKind(c.kind) {
 			am := uint32(oidHeap)
 			if c.kind == 'i' {

@@ -369,13 +369,16 @@ func (s *Snapshot) Definition(kind string, oid64 int64) (string, bool) {
 			return "", false
 		}
 		return " " + strings.TrimSuffix(strings.TrimSpace(c.object.Query), ";") + ";", true
-	case expr.DefIndex:
+	case expr.DefIndex, expr.DefIndexPretty:
 		c, ok := s.byOID[oid]
 		if !ok || !c.index {
 			return "", false
 		}
-		return "CREATE UNIQUE INDEX " + quoteIdent(c.name) + " ON public." + quoteIdent(c.object.Name) +
-			" USING btree (" + columnList(c.cols) + ")", true
+		table := "public." + quoteIdent(c.object.Name)
+		if t := s.byOID[c.object.OID]; kind == expr.DefIndexPretty && s.visible(t) {
+			table = quoteIdent(c.object.Name)
+		}
+		return "CREATE UNIQUE INDEX " + quoteIdent(c.name) + " ON " + table + " USING btree (" + columnList(c.cols) + ")", true
 	case expr.DefConstraint:
 		if oid < constraintFlag {
 			return "", false

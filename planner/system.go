@@ -59,8 +59,15 @@ func errSystemRelation(relation, what string) error {
 
 // regConstant resolves a cast of a string constant to a reg* type at plan
 // time, as PostgreSQL's regclassin does during parsing: 'pg_class'::regclass
-// is the constant 1259. ok is false when e is not such a constant.
+// is the constant 1259. A parameter ($1::regclass) is taken as text and
+// looked up when the statement runs, since parameter values are decoded
+// without the catalog. ok is false when e is neither.
 func (b *binder) regConstant(e expr.Expr, to types.T) (expr.Expr, bool, error) {
+	if p, ok := e.(*expr.Param); ok && p.T == types.Unknown {
+		p.T = types.Text
+		b.params[p.Index] = types.Text
+		return &expr.Cast{Arg: p, To: to}, true, nil
+	}
 	c, isConst := e.(*expr.Const)
 	if !isConst || c.Value == nil || b.planner == nil {
 		return nil, false, nil

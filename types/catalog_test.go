@@ -36,8 +36,8 @@ var catalogTextCases = map[T][]textCase{
 		{in: "1  2 3", out: "1 2 3"}, {in: "", out: ""}, {in: " 7 ", out: "7"},
 		{in: "1 x", code: "22P02"}, {in: "{1,2}", code: "22P02"}, {in: "40000", code: "22003"},
 	},
-	OidVector:       {{in: "1 2", out: "1 2"}, {in: "-1", out: "4294967295"}},
-	ACLItem:         {{in: "=c/postgres", out: "=c/postgres"}, {in: "postgres=CTc/postgres", out: "postgres=CTc/postgres"}},
+	OidVector: {{in: "1 2", out: "1 2"}, {in: "-1", out: "4294967295"}},
+	ACLItem:   {{in: "=c/postgres", out: "=c/postgres"}, {in: "postgres=CTc/postgres", out: "postgres=CTc/postgres"}},
 	ArrayOf(Int4): {
 		{in: "{1, 02,NULL}", out: "{1,2,NULL}"}, {in: "[0:1]={1,2}", out: "[0:1]={1,2}"},
 		{in: "{{1,2},{3,4}}", out: "{{1,2},{3,4}}"}, {in: "{}", out: "{}"}, {in: "{ }", out: "{}"},
