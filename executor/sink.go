@@ -58,7 +58,6 @@ func (s *SinkStats) fail(err error) {
 	s.status, s.lastError = "failing", err.Error()
 }
 
-
 // SinkOperator is the last operator of a sink's dataflow. An append-only sink
 // gets every change as it comes; an upsert sink gets, per epoch, only the
 // last change of each key (a retraction followed by the new row of the same
