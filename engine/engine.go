@@ -109,8 +109,10 @@ func (r *readings) stop(d *executor.Dataflow) {
 }
 
 // readingSummary is what SHOW SOURCES reports. Every reading reads the same
-// stream, so the furthest one stands for the input: its counters are the
-// rows the input has delivered, and a reading that fails shows in status.
+// stream, so the one that is furthest behind stands for the input: its
+// counters are what every view over the input has at least seen (once rows
+// equals what was written, every view has read it all), and a reading that
+// fails shows in status.
 type readingSummary struct {
 	rows, bytes, late, errs int64
 	watermark               int64
@@ -122,26 +124,26 @@ func (r *readings) summary() readingSummary {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	sum := readingSummary{watermark: executor.NoWatermark, status: "idle: no materialized view reads it"}
-	var furthest *executor.SourceStats
+	var slowest *executor.SourceStats
 	for _, st := range r.by {
-		if furthest == nil || st.Rows.Load() > furthest.Rows.Load() {
-			furthest = st
+		if slowest == nil || st.Rows.Load() < slowest.Rows.Load() {
+			slowest = st
 		}
 		if status, _ := st.Status(); strings.HasPrefix(status, "retrying") {
 			sum.status = status
 		}
 	}
-	if furthest == nil {
+	if slowest == nil {
 		return sum
 	}
-	sum.rows, sum.bytes = furthest.Rows.Load(), furthest.Bytes.Load()
-	sum.late, sum.errs = furthest.LateRows.Load(), furthest.ErrorRows.Load()
-	sum.watermark = furthest.Watermark.Load()
-	status, lastErr := furthest.Status()
+	sum.rows, sum.bytes = slowest.Rows.Load(), slowest.Bytes.Load()
+	sum.late, sum.errs = slowest.LateRows.Load(), slowest.ErrorRows.Load()
+	sum.watermark = slowest.Watermark.Load()
+	status, lastErr := slowest.Status()
 	if !strings.HasPrefix(sum.status, "retrying") {
 		sum.status = status
 	}
-	sum.lastError, sum.errors = lastErr, furthest.Errors()
+	sum.lastError, sum.errors = lastErr, slowest.Errors()
 	return sum
 }
 
