@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/sluicedb/sluice/catalog"
@@ -61,10 +62,7 @@ func (e *Engine) createSource(ctx context.Context, s *parser.CreateSource) error
 		}
 		obj.Watermark, rt.wmExpr = wm, bound
 	}
-	opts := map[string]string{}
-	for _, o := range s.Options {
-		opts[strings.ToLower(o.Key)] = o.Value
-	}
+	opts := withOptions(s.Options)
 	name, ok := opts["connector"]
 	if !ok {
 		return pgerror.New(pgerror.InvalidParameterValue, "CREATE SOURCE needs WITH (connector = '...')").
@@ -98,22 +96,10 @@ func (e *Engine) createSource(ctx context.Context, s *parser.CreateSource) error
 	}
 	obj.Schema = schema
 	cfg := connectors.SourceConfig{Name: obj.Name, Schema: schema, Options: validated, Alloc: e.alloc, Includes: includes, Recovering: e.replaying}
-	if s.Format != nil {
-		if conn.Encodes == nil {
-			return pgerror.New(pgerror.InvalidParameterValue, "connector %q produces typed rows and takes no FORMAT clause", name)
-		}
-		if !contains(conn.Encodes, s.Format.Encode) {
-			return pgerror.New(pgerror.InvalidParameterValue, "connector %q does not support ENCODE %s; it supports %s", name, s.Format.Encode, strings.Join(conn.Encodes, ", "))
-		}
-		fo := map[string]string{}
-		for _, o := range s.Format.Options {
-			fo[strings.ToLower(o.Key)] = o.Value
-		}
-		cfg.Format = connectors.Format{Format: s.Format.Format, Encode: s.Format.Encode, Options: fo}
-		obj.Format = s.Format.Format + " " + s.Format.Encode
-	} else if conn.Encodes != nil {
-		return pgerror.New(pgerror.InvalidParameterValue, "connector %q needs a FORMAT clause, e.g. FORMAT PLAIN ENCODE %s", name, conn.Encodes[0])
+	if cfg.Format, err = formatClause("connector "+strconv.Quote(name), s.Format, conn.Encodes); err != nil {
+		return err
 	}
+	obj.Format = formatName(s.Format)
 	src, err := conn.NewSource(ctx, cfg)
 	if err != nil {
 		return err
@@ -159,6 +145,39 @@ func includeColumns(conn connectors.Connector, incs []parser.Include, schema *ty
 		out = append(out, connectors.Include{What: what, Column: name})
 	}
 	return out, nil
+}
+
+// withOptions returns the options of a WITH clause by lower-cased key.
+func withOptions(options []parser.Option) map[string]string {
+	opts := make(map[string]string, len(options))
+	for _, o := range options {
+		opts[strings.ToLower(o.Key)] = o.Value
+	}
+	return opts
+}
+
+// formatClause checks a FORMAT ... ENCODE ... clause against the encodings
+// a connector (who, for messages) accepts: nil encodes means it takes none.
+func formatClause(who string, f *parser.Format, encodes []string) (connectors.Format, error) {
+	switch {
+	case f == nil && encodes == nil:
+		return connectors.Format{}, nil
+	case f == nil:
+		return connectors.Format{}, pgerror.New(pgerror.InvalidParameterValue, "%s needs a FORMAT clause, e.g. FORMAT PLAIN ENCODE %s", who, encodes[0])
+	case encodes == nil:
+		return connectors.Format{}, pgerror.New(pgerror.InvalidParameterValue, "%s takes no FORMAT clause", who)
+	case !contains(encodes, f.Encode):
+		return connectors.Format{}, pgerror.New(pgerror.InvalidParameterValue, "%s does not support ENCODE %s; it supports %s", who, f.Encode, strings.Join(encodes, ", "))
+	}
+	return connectors.Format{Format: f.Format, Encode: f.Encode, Options: withOptions(f.Options)}, nil
+}
+
+// formatName is how the catalog shows a FORMAT clause: "PLAIN JSON".
+func formatName(f *parser.Format) string {
+	if f == nil {
+		return ""
+	}
+	return f.Format + " " + f.Encode
 }
 
 func contains(list []string, v string) bool {

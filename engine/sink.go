@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -238,10 +239,7 @@ func (e *Engine) createSink(ctx context.Context, s *parser.CreateSink) error {
 		return err
 	}
 
-	opts := map[string]string{}
-	for _, o := range s.Options {
-		opts[strings.ToLower(o.Key)] = o.Value
-	}
+	opts := withOptions(s.Options)
 	name, ok := opts["connector"]
 	if !ok {
 		return pgerror.New(pgerror.InvalidParameterValue, "CREATE SINK needs WITH (connector = '...')").
@@ -277,20 +275,8 @@ func (e *Engine) createSink(ctx context.Context, s *parser.CreateSink) error {
 		return err
 	}
 	cfg := connectors.SinkConfig{Name: s.Name.Name, Schema: v.Schema, Type: sinkType, PrimaryKey: pk, Options: validated, Alloc: e.alloc}
-	if s.Format != nil {
-		if conn.Sink.Encodes == nil {
-			return pgerror.New(pgerror.InvalidParameterValue, "sink connector %q takes no FORMAT clause", name)
-		}
-		if !contains(conn.Sink.Encodes, s.Format.Encode) {
-			return pgerror.New(pgerror.InvalidParameterValue, "sink connector %q does not support ENCODE %s; it supports %s", name, s.Format.Encode, strings.Join(conn.Sink.Encodes, ", "))
-		}
-		fo := map[string]string{}
-		for _, o := range s.Format.Options {
-			fo[strings.ToLower(o.Key)] = o.Value
-		}
-		cfg.Format = connectors.Format{Format: s.Format.Format, Encode: s.Format.Encode, Options: fo}
-	} else if conn.Sink.Encodes != nil {
-		return pgerror.New(pgerror.InvalidParameterValue, "sink connector %q needs a FORMAT clause, e.g. FORMAT PLAIN ENCODE %s", name, conn.Sink.Encodes[0])
+	if cfg.Format, err = formatClause("sink connector "+strconv.Quote(name), s.Format, conn.Sink.Encodes); err != nil {
+		return err
 	}
 	stats := executor.NewSinkStats()
 	newSink := conn.Sink.NewSink
@@ -307,9 +293,7 @@ func (e *Engine) createSink(ctx context.Context, s *parser.CreateSink) error {
 	d := newDeliverer(cfg.Name, sink, func(ctx context.Context) (connectors.Sink, error) { return newSink(ctx, cfg) }, stats, e.logger)
 	obj := &catalog.Object{Kind: catalog.Sink, Name: s.Name.Name, Schema: v.Schema, SQL: s.Text(), DependsOn: v.DependsOn,
 		Connector: name, Options: validated, Query: s.QueryText, EmitOnWindowClose: s.EmitOnWindowClose, SinkType: sinkType, PrimaryKey: pk}
-	if s.Format != nil {
-		obj.Format = s.Format.Format + " " + s.Format.Encode
-	}
+	obj.Format = formatName(s.Format)
 	op := executor.NewSinkOperator(d, v.Schema, sinkType == "upsert", pk, e.alloc, stats)
 	flow, err := e.startFlow(obj, v.Plan, op, nil)
 	if err != nil {

@@ -1,7 +1,6 @@
 package executor
 
 import (
-	"container/heap"
 	"context"
 	"fmt"
 
@@ -44,7 +43,7 @@ type HashAgg struct {
 	oldRows  []array.Builder // previous output of dirty groups, as emitted
 	global   bool            // no GROUP BY: one group that always exists
 	windowOf []int64         // window end of each group (WindowEnd ≥ 0)
-	closing  windowHeap
+	closing  byEnd[int32]
 
 	gids  []int32
 	signs []int8
@@ -110,7 +109,7 @@ func (h *HashAgg) group(k string, row int, rec arrow.Record) int32 {
 		if col.IsValid(row) {
 			end := int64At(col, row) + h.node.WindowShift
 			h.windowOf[g] = end
-			heap.Push(&h.closing, windowGroup{end: end, g: g})
+			h.closing.add(end, g)
 		}
 	}
 	return g
@@ -242,7 +241,7 @@ func (h *HashAgg) Watermark(ctx context.Context, wm int64, emit Emit) error {
 	if h.node.WindowEnd < 0 {
 		return nil
 	}
-	if !h.node.EmitOnWindowClose && len(h.closing) > 0 && h.closing[0].end <= wm {
+	if !h.node.EmitOnWindowClose && h.closing.endsBy(wm) {
 		// Groups about to be freed must have their last change out first.
 		if err := h.flush(ctx, emit); err != nil {
 			return err
@@ -253,9 +252,9 @@ func (h *HashAgg) Watermark(ctx context.Context, wm int64, emit Emit) error {
 
 func (h *HashAgg) closeWindows(ctx context.Context, wm int64, emit Emit) error {
 	var out []array.Builder
-	for len(h.closing) > 0 && h.closing[0].end <= wm {
-		wg := heap.Pop(&h.closing).(windowGroup)
-		g := wg.g
+	for h.closing.endsBy(wm) {
+		wg := h.closing.next()
+		g := wg.v
 		if !h.live[g] || h.windowOf[g] != wg.end {
 			continue
 		}
@@ -310,26 +309,6 @@ func (h *HashAgg) release(g int32) {
 
 // Groups is the number of groups held in state, for tests and metrics.
 func (h *HashAgg) Groups() int { return len(h.groups) }
-
-type windowGroup struct {
-	end int64
-	g   int32
-}
-
-// windowHeap orders groups by window end, so that a watermark closes the
-// earliest windows first without scanning every group.
-type windowHeap []windowGroup
-
-func (w windowHeap) Len() int           { return len(w) }
-func (w windowHeap) Less(i, j int) bool { return w[i].end < w[j].end }
-func (w windowHeap) Swap(i, j int)      { w[i], w[j] = w[j], w[i] }
-func (w *windowHeap) Push(x any)        { *w = append(*w, x.(windowGroup)) }
-func (w *windowHeap) Pop() any {
-	old := *w
-	x := old[len(old)-1]
-	*w = old[:len(old)-1]
-	return x
-}
 
 func newBuilders(alloc memory.Allocator, s *arrow.Schema) []array.Builder {
 	bs := make([]array.Builder, s.NumFields())

@@ -1,7 +1,6 @@
 package executor
 
 import (
-	"container/heap"
 	"context"
 	"fmt"
 
@@ -37,7 +36,7 @@ type SessionWindow struct {
 	parts   map[string][]*session
 	dirty   []*session
 	retired []emittedRows
-	closing sessionHeap
+	closing byEnd[*session]
 	times   []int64
 }
 
@@ -168,9 +167,9 @@ func (w *SessionWindow) Watermark(ctx context.Context, wm int64, emit Emit) erro
 	if err := w.flush(ctx, emit); err != nil {
 		return err
 	}
-	for len(w.closing) > 0 && w.closing[0].end <= wm {
-		c := heap.Pop(&w.closing).(closingSession)
-		s := c.s
+	for w.closing.endsBy(wm) {
+		c := w.closing.next()
+		s := c.v
 		if s.removed || s.last+w.node.Gap != c.end {
 			continue // merged away or extended since
 		}
@@ -227,7 +226,7 @@ func (w *SessionWindow) flush(ctx context.Context, emit Emit) error {
 			ins.add(s.rows, start, end)
 		}
 		s.emitted, s.emittedStart, s.emittedEnd, s.emittedRows = true, start, end, len(s.rows)
-		heap.Push(&w.closing, closingSession{end: end, s: s})
+		w.closing.add(end, s)
 	}
 	w.dirty = w.dirty[:0]
 	if err := del.emit(ctx, emit, true); err != nil {
@@ -298,23 +297,4 @@ func (b *windowedBuilder) emit(ctx context.Context, emit Emit, deleted bool) err
 		ops = deletes(len(b.starts))
 	}
 	return emit(ctx, Chunk{Rec: rec, Ops: ops})
-}
-
-type closingSession struct {
-	end int64
-	s   *session
-}
-
-// sessionHeap orders flushed sessions by their end, for closing.
-type sessionHeap []closingSession
-
-func (h sessionHeap) Len() int           { return len(h) }
-func (h sessionHeap) Less(i, j int) bool { return h[i].end < h[j].end }
-func (h sessionHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *sessionHeap) Push(x any)        { *h = append(*h, x.(closingSession)) }
-func (h *sessionHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
 }

@@ -90,6 +90,8 @@ func (p *Planner) PlanView(sel *pg.SelectStmt, emitOnWindowClose bool) (*View, e
 			return pgerror.New(pgerror.FeatureNotSupported, "LIMIT in a materialized view is not supported yet (Top-N comes with ROW_NUMBER)")
 		case *plan.Join:
 			return pgerror.New(pgerror.FeatureNotSupported, "joins in a materialized view are not supported yet")
+		case *plan.TableFunction:
+			return errTableFunctionStream(n)
 		}
 		return nil
 	}); err != nil {
@@ -120,7 +122,8 @@ func (p *Planner) PlanSinkFrom(name string) (*View, error) {
 }
 
 // CheckSinkType refuses a sink type that the stream it reads cannot feed: an
-// append-only sink needs an append-only stream, and an upsert sink a key.
+// append-only sink needs an append-only stream, and an upsert sink a key. It
+// returns the positions of the key columns.
 func CheckSinkType(v *View, sinkType string, key []string) ([]int, error) {
 	switch sinkType {
 	case "append-only":
@@ -128,31 +131,23 @@ func CheckSinkType(v *View, sinkType string, key []string) ([]int, error) {
 			return nil, pgerror.New(pgerror.InvalidObjectDefinition, "an append-only sink cannot take a query whose result changes: add EMIT ON WINDOW CLOSE to its windowed aggregation, or use type = 'upsert'").
 				WithHint("With EMIT ON WINDOW CLOSE each window's row is emitted once, final; an upsert sink takes updates by primary_key = '...'.")
 		}
-		var pk []int
-		for _, k := range key {
-			i := v.Schema.Index(k)
-			if i < 0 {
-				return nil, pgerror.New(pgerror.UndefinedColumn, "primary_key column %q is not a column of the sink", k)
-			}
-			pk = append(pk, i)
-		}
-		return pk, nil
 	case "upsert":
 		if len(key) == 0 {
 			return nil, pgerror.New(pgerror.InvalidParameterValue, "an upsert sink needs primary_key = 'col[,col...]'").
 				WithHint("Name the columns that identify a row, e.g. the GROUP BY columns of the query.")
 		}
-		var pk []int
-		for _, k := range key {
-			i := v.Schema.Index(k)
-			if i < 0 {
-				return nil, pgerror.New(pgerror.UndefinedColumn, "primary_key column %q is not a column of the sink", k)
-			}
-			pk = append(pk, i)
-		}
-		return pk, nil
+	default:
+		return nil, pgerror.New(pgerror.InvalidParameterValue, "sink type must be 'append-only' or 'upsert', not %q", sinkType)
 	}
-	return nil, pgerror.New(pgerror.InvalidParameterValue, "sink type must be 'append-only' or 'upsert', not %q", sinkType)
+	pk := make([]int, 0, len(key))
+	for _, k := range key {
+		i := v.Schema.Index(k)
+		if i < 0 {
+			return nil, pgerror.New(pgerror.UndefinedColumn, "primary_key column %q is not a column of the sink", k)
+		}
+		pk = append(pk, i)
+	}
+	return pk, nil
 }
 
 // markEmitOnWindowClose sets EMIT ON WINDOW CLOSE on the view's aggregation,

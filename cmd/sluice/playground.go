@@ -67,12 +67,11 @@ func playground(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(cfg.logLevel)); err != nil {
-		fmt.Fprintf(stderr, "sluice playground: --log-level: %v\n", err)
+	logger, err := newLogger(cfg.logLevel, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "sluice playground: %v\n", err)
 		return 2
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := runPlayground(ctx, cfg, kafkaListen, rate, logger, stdout); err != nil {
