@@ -64,6 +64,12 @@ func defaultSettings(version string) map[string]string {
 		"is_superuser":                  "on",
 		"default_transaction_read_only": "off",
 		"in_hot_standby":                "off",
+		// Drivers ask for these at connect (SQLAlchemy runs SHOW
+		// TRANSACTION ISOLATION LEVEL); each statement applies on its own,
+		// which is at least read committed.
+		"transaction_isolation":         "read committed",
+		"default_transaction_isolation": "read committed",
+		"transaction_read_only":         "off",
 	}
 }
 
@@ -124,6 +130,11 @@ func (s *Session) Exec(ctx context.Context, sql string) (pgwire.Result, error) {
 type statement struct {
 	s    *Session
 	stmt parser.Statement
+	// params are the parameter types Describe settled (the client's
+	// declared OIDs, then inference). Execute plans with them, because the
+	// wire server decoded the values as those types: a client that declares
+	// int2 for a bigint comparison (psycopg 3 does) sends an int16.
+	params []types.T
 }
 
 func (st *statement) SQL() string { return st.stmt.Text() }
@@ -137,6 +148,7 @@ func (st *statement) Describe(ctx context.Context, paramTypes []types.T) (pgwire
 			if err != nil {
 				return pgwire.Description{}, err
 			}
+			st.params = q.Params
 			return pgwire.Description{Params: q.Params, Columns: q.Plan.Schema()}, nil
 		}
 		if ins := n.Node.GetInsertStmt(); ins != nil {
@@ -144,7 +156,24 @@ func (st *statement) Describe(ctx context.Context, paramTypes []types.T) (pgwire
 			if err != nil {
 				return pgwire.Description{}, err
 			}
+			st.params = q.Params
 			return pgwire.Description{Params: q.Params}, nil
+		}
+		if upd := n.Node.GetUpdateStmt(); upd != nil {
+			m, err := st.s.e.planner.PlanUpdate(upd, paramTypes)
+			if err != nil {
+				return pgwire.Description{}, err
+			}
+			st.params = m.Params
+			return pgwire.Description{Params: m.Params}, nil
+		}
+		if del := n.Node.GetDeleteStmt(); del != nil {
+			m, err := st.s.e.planner.PlanDelete(del, paramTypes)
+			if err != nil {
+				return pgwire.Description{}, err
+			}
+			st.params = m.Params
+			return pgwire.Description{Params: m.Params}, nil
 		}
 		if n.Node.GetVariableShowStmt() != nil {
 			name := n.Node.GetVariableShowStmt().Name
@@ -205,18 +234,26 @@ func (st *statement) Execute(ctx context.Context, params []types.Datum) (pgwire.
 	case *parser.Fetch:
 		return st.s.fetch(ctx, n)
 	case *parser.PGStatement:
-		return st.s.executePG(ctx, n, params)
+		return st.s.executePG(ctx, n, params, st.paramTypesFor(params))
 	}
 	return nil, pgerror.New(pgerror.FeatureNotSupported, "statement is not supported: %s", st.stmt.Text())
 }
 
-func (s *Session) executePG(ctx context.Context, n *parser.PGStatement, params []types.Datum) (pgwire.Result, error) {
+// paramTypesFor returns the types to plan with for params: those Describe
+// settled, or untyped when the statement was not described with them.
+func (st *statement) paramTypesFor(params []types.Datum) []types.T {
+	if len(st.params) == len(params) {
+		return st.params
+	}
+	return make([]types.T, len(params))
+}
+
+func (s *Session) executePG(ctx context.Context, n *parser.PGStatement, params []types.Datum, paramTypes []types.T) (pgwire.Result, error) {
 	e := s.e
 	node := n.Node
 	switch {
 	case node.GetSelectStmt() != nil:
-		types := paramTypesOf(params)
-		q, err := e.planner.PlanSelect(node.GetSelectStmt(), types)
+		q, err := e.planner.PlanSelect(node.GetSelectStmt(), paramTypes)
 		if err != nil {
 			return nil, err
 		}
@@ -225,7 +262,7 @@ func (s *Session) executePG(ctx context.Context, n *parser.PGStatement, params [
 		}
 		return e.runQuery(withSession(ctx, s), q.Plan)
 	case node.GetInsertStmt() != nil:
-		q, err := e.planner.PlanInsert(node.GetInsertStmt(), paramTypesOf(params))
+		q, err := e.planner.PlanInsert(node.GetInsertStmt(), paramTypes)
 		if err != nil {
 			return nil, err
 		}
@@ -264,25 +301,19 @@ func (s *Session) executePG(ctx context.Context, n *parser.PGStatement, params [
 	case node.GetExplainStmt() != nil:
 		return e.explain(&parser.Explain{Statement: &parser.PGStatement{Node: node.GetExplainStmt().Query}})
 	case node.GetUpdateStmt() != nil:
-		m, err := e.planner.PlanUpdate(node.GetUpdateStmt(), paramTypesOf(params))
+		m, err := e.planner.PlanUpdate(node.GetUpdateStmt(), paramTypes)
 		if err != nil {
 			return nil, err
 		}
 		return e.modify(ctx, m, params, "UPDATE")
 	case node.GetDeleteStmt() != nil:
-		m, err := e.planner.PlanDelete(node.GetDeleteStmt(), paramTypesOf(params))
+		m, err := e.planner.PlanDelete(node.GetDeleteStmt(), paramTypes)
 		if err != nil {
 			return nil, err
 		}
 		return e.modify(ctx, m, params, "DELETE")
 	}
 	return nil, pgerror.New(pgerror.FeatureNotSupported, "statement %s is not supported", strings.TrimPrefix(fmt.Sprintf("%T", node.Node), "*pg_query.Node_"))
-}
-
-func paramTypesOf(params []types.Datum) []types.T {
-	// Parameter types were fixed by Describe; the executing plan derives
-	// them again from the same statement, so untyped is fine here.
-	return make([]types.T, len(params))
 }
 
 func (s *Session) transaction(t *pg.TransactionStmt) (pgwire.Result, error) {
@@ -354,6 +385,8 @@ func bindParams(n plan.Node, params []types.Datum, want []types.T) error {
 			if n.Residual != nil {
 				n.Residual = expr.Bind(n.Residual, params)
 			}
+		case *plan.TableFunction:
+			bindAll(n.Args)
 		}
 		for _, in := range n.Inputs() {
 			visit(in)

@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -93,5 +94,22 @@ func TestSubqueriesOverTheWire(t *testing.T) {
 				t.Errorf("rows %q, want %q", g, tt.want)
 			}
 		})
+	}
+}
+
+func TestTableFunctionTakesParameters(t *testing.T) {
+	ctx := context.Background()
+	connect, _ := startServer(t)
+	conn, err := connect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var n, sum int64
+	if err := conn.QueryRow(ctx, "SELECT count(*), sum(g) FROM generate_series(1, $1) AS g", 10).Scan(&n, &sum); err != nil {
+		t.Fatal(err)
+	}
+	if n != 10 || sum != 55 {
+		t.Fatalf("count %d sum %d, want 10 and 55", n, sum)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/compute"
 
 	"github.com/sluicedb/sluice/expr"
@@ -80,6 +81,18 @@ func (b *batchRun) run(ctx context.Context, n plan.Node, emit Emit) error {
 		op, err := NewFilter(n, b.ectx)
 		if err != nil {
 			return err
+		}
+		return b.through(ctx, n.Input, op, emit)
+	case *plan.TableFunction:
+		op, err := NewTableFunction(n, b.ectx)
+		if err != nil {
+			return err
+		}
+		if n.Input == nil {
+			// One call, over a row of no columns.
+			one := array.NewRecord(arrow.NewSchema(nil, nil), nil, 1)
+			defer one.Release()
+			return op.Process(ctx, 0, Chunk{Rec: one}, emit)
 		}
 		return b.through(ctx, n.Input, op, emit)
 	case *plan.Window:
@@ -200,7 +213,7 @@ func StreamOps(n plan.Node, ectx *expr.EvalContext) (*plan.Scan, []Operator, err
 
 func errUnsupportedStream(n plan.Node) error {
 	what := fmt.Sprintf("%T", n)
-	switch n.(type) {
+	switch n := n.(type) {
 	case *plan.Join:
 		what = "joins"
 	case *plan.Sort:
@@ -209,6 +222,8 @@ func errUnsupportedStream(n plan.Node) error {
 		what = "LIMIT/OFFSET"
 	case *plan.Values:
 		what = "VALUES"
+	case *plan.TableFunction:
+		what = "set-returning functions in FROM (" + n.Func.Name + ")"
 	}
 	return pgerror.New(pgerror.FeatureNotSupported, "%s in a materialized view are not supported yet", what)
 }

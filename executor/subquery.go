@@ -76,6 +76,8 @@ func nodeExprs(n plan.Node) []expr.Expr {
 			all = append(all, row...)
 		}
 		return all
+	case *plan.TableFunction:
+		return n.Args
 	}
 	return nil
 }

@@ -99,6 +99,8 @@ func Function(name string, args ...Expr) (Expr, error) {
 		return extreme(name, args)
 	case "concat", "concat_ws":
 		return concatCall(name, args)
+	case "json_build_object", "jsonb_build_object":
+		return jsonBuildObject(name, args)
 	}
 	in := argTypes(args)
 	ov, ambiguous := selectOverload(builtins.funcs[name], in, false)

@@ -117,7 +117,8 @@ type Subquery struct {
 	// plan's single column is of type Op.Args[1].
 	Test Expr
 	Op   *Func
-	// T is the type of a scalar subquery (its column's type).
+	// T is the type of a scalar subquery (its column's type) and of an
+	// ARRAY subquery (the array type of its column's type).
 	T types.T
 }
 
@@ -136,7 +137,7 @@ func (e *Coalesce) Type() types.T  { return e.T }
 func (e *NullIf) Type() types.T    { return e.A.Type() }
 func (e *In) Type() types.T        { return types.Bool }
 func (e *Subquery) Type() types.T {
-	if e.Kind == SubqueryScalar {
+	if e.Kind == SubqueryScalar || e.Kind == SubqueryArray {
 		return e.T
 	}
 	return types.Bool

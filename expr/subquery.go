@@ -32,7 +32,8 @@ import (
 // column at a time. An uncorrelated subquery runs once per statement, at the
 // first batch with a row that needs it, so that, as in PostgreSQL, an inner
 // query that fails (two rows for a scalar subquery) fails the statement only
-// if some row needs its value. A correlated subquery runs once per distinct
+// if some row needs its value. ARRAY(SELECT ...) reduces to the constant
+// array of the rows. A correlated subquery runs once per distinct
 // combination of its outer values among the rows of a batch that need it.
 
 // SubqueryKind says how a subquery's rows become a value.
@@ -51,6 +52,9 @@ const (
 	// SubqueryAll is `Test Op ALL (SELECT x ...)`: false if the comparison
 	// is false for some row, else NULL if it is NULL for some row, else true.
 	SubqueryAll
+	// SubqueryArray is `ARRAY(SELECT x ...)`: an array of the values of
+	// every row, in order; {} when there is none.
+	SubqueryArray
 )
 
 // SubPlan is the inner query of a Subquery: a plan.Node, which package expr
@@ -88,7 +92,7 @@ func OuterSlot(p *Param) (int, bool) {
 }
 
 func (k SubqueryKind) String() string {
-	return [...]string{"scalar", "EXISTS", "ANY", "ALL"}[k]
+	return [...]string{"scalar", "EXISTS", "ANY", "ALL", "ARRAY"}[k]
 }
 
 func (e *Subquery) String() string {
@@ -106,6 +110,8 @@ func (e *Subquery) String() string {
 	switch e.Kind {
 	case SubqueryExists:
 		return "EXISTS(" + inner + ")"
+	case SubqueryArray:
+		return "ARRAY(" + inner + ")"
 	case SubqueryAny, SubqueryAll:
 		return fmt.Sprintf("(%s %s %s(%s))", e.Test, e.Op.Name, e.Kind, inner)
 	}
@@ -392,7 +398,7 @@ func (n *subqueryNode) correlated(st *evalState) (vec, error) {
 		}
 		results[g] = e
 	}
-	if n.q.Kind == SubqueryScalar || n.q.Kind == SubqueryExists {
+	if n.q.Kind == SubqueryScalar || n.q.Kind == SubqueryExists || n.q.Kind == SubqueryArray {
 		return gatherConsts(st, n.q.Type(), results, group)
 	}
 	return scatterGroups(st, results, group)
@@ -547,6 +553,8 @@ func reduce(q *Subquery, vals arrow.Array) (Expr, error) {
 			return &Const{Value: types.Value(vals, 0, q.T), T: q.T}, nil
 		}
 		return nil, pgerror.New(pgerror.CardinalityViolation, "more than one row returned by a subquery used as an expression")
+	case SubqueryArray:
+		return arrayOfRows(q.T, vals), nil
 	}
 	if vals.Len() == 0 {
 		// ANY of no rows is false and ALL of no rows true, whatever Test is.
@@ -645,4 +653,25 @@ func equalityOf(a, b types.T) *Func {
 		return nil
 	}
 	return c.Fn
+}
+
+// arrayOfRows is the value of ARRAY(subquery) whose rows are vals: a
+// one-dimensional array of type t holding them in order.
+func arrayOfRows(t types.T, vals arrow.Array) *Const {
+	elem := t.Elem()
+	v := types.ArrayValue{Elems: make([]string, vals.Len())}
+	if vals.Len() > 0 {
+		v.Dims, v.Lower = []int{vals.Len()}, []int{1}
+	}
+	for i := range v.Elems {
+		if vals.IsNull(i) {
+			if v.Nulls == nil {
+				v.Nulls = make([]bool, vals.Len())
+			}
+			v.Nulls[i] = true
+			continue
+		}
+		v.Elems[i] = string(types.AppendText(nil, vals, i, elem))
+	}
+	return &Const{Value: string(v.Append(nil, t)), T: t}
 }

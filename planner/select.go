@@ -38,11 +38,15 @@ func (p *Planner) query(b *binder, sel *pg.SelectStmt) (plan.Node, error) {
 		input = &plan.Values{Rows: [][]expr.Expr{{}}, Cols: types.Schema{}}
 	}
 	for _, item := range sel.FromClause {
-		n, s, err := p.fromItem(b, item)
+		var left *scope
+		if input != nil {
+			left = sc
+		}
+		n, s, lateral, err := p.fromListItem(b, item, input, left)
 		if err != nil {
 			return nil, err
 		}
-		if input == nil {
+		if input == nil || lateral {
 			input, sc = n, s
 			continue
 		}
@@ -514,6 +518,10 @@ func (p *Planner) fromItem(b *binder, n *pg.Node) (plan.Node, *scope, error) {
 		}
 		return scan, sc, nil
 	case n.GetRangeFunction() != nil:
+		if !isWindowFunction(n.GetRangeFunction()) {
+			node, sc, _, err := p.tableFunction(b, n.GetRangeFunction(), nil, nil)
+			return node, sc, err
+		}
 		return p.windowFunction(b, n.GetRangeFunction())
 	case n.GetRangeSubselect() != nil:
 		rs := n.GetRangeSubselect()

@@ -12,7 +12,7 @@ import (
 )
 
 // Subqueries in expressions: `(SELECT ...)`, `EXISTS (SELECT ...)`,
-// `x [NOT] IN (SELECT ...)`, `x op ANY|ALL (SELECT ...)`.
+// `x [NOT] IN (SELECT ...)`, `x op ANY|ALL (SELECT ...)`, `ARRAY(SELECT ...)`.
 //
 // The inner query is planned like any query, by a binder of its own whose
 // outer field links it to the query around it. A column name that the inner
@@ -132,7 +132,7 @@ func (b *binder) subLink(sl *pg.SubLink, s *scope) (expr.Expr, error) {
 	case pg.SubLinkType_ALL_SUBLINK:
 		kind = expr.SubqueryAll
 	case pg.SubLinkType_ARRAY_SUBLINK:
-		return nil, pgerror.New(pgerror.FeatureNotSupported, "ARRAY(subquery) is not supported").WithPosition(pos)
+		kind = expr.SubqueryArray
 	default:
 		return nil, pgerror.New(pgerror.FeatureNotSupported, "row comparisons with subqueries are not supported").WithPosition(pos)
 	}
@@ -161,6 +161,15 @@ func (b *binder) subLink(sl *pg.SubLink, s *scope) (expr.Expr, error) {
 			return nil, pgerror.New(pgerror.SyntaxError, "subquery must return only one column").WithPosition(pos)
 		}
 		q.T = cols[0].Type
+	case expr.SubqueryArray:
+		if len(cols) != 1 {
+			return nil, pgerror.New(pgerror.SyntaxError, "subquery must return only one column").WithPosition(pos)
+		}
+		elem := cols[0].Type
+		if elem.IsArray() || !elem.HasArray() {
+			return nil, pgerror.New(pgerror.FeatureNotSupported, "ARRAY(subquery) of type %s is not supported", elem).WithPosition(pos)
+		}
+		q.T = types.ArrayOf(elem)
 	default:
 		if len(cols) != 1 {
 			what := "many"
@@ -296,6 +305,8 @@ func planExprs(n plan.Node) []expr.Expr {
 			all = append(all, row...)
 		}
 		return all
+	case *plan.TableFunction:
+		return n.Args
 	}
 	return nil
 }
@@ -365,6 +376,13 @@ func mapPlanExprs(n plan.Node, f func(expr.Expr) expr.Expr) plan.Node {
 		if n.Residual != nil {
 			c.Residual = f(n.Residual)
 		}
+		return &c
+	case *plan.TableFunction:
+		c := *n
+		if n.Input != nil {
+			c.Input = mapPlanExprs(n.Input, f)
+		}
+		c.Args = list(n.Args)
 		return &c
 	case *plan.Window:
 		c := *n
