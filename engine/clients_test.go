@@ -66,9 +66,7 @@ func pythonWith(t *testing.T, modules ...string) string {
 // failing with one of them is skipped with the reason, so that the test
 // starts failing only on new breakage and starts passing once the gap is
 // closed (delete the entry then).
-var knownGaps = []struct{ contains, reason string }{
-	{"function unnest(int2vector)", "set-returning functions in the SELECT list, such as unnest(pg_index.indkey), are not supported (SQLAlchemy get_pk_constraint)"},
-}
+var knownGaps = []struct{ contains, reason string }{}
 
 // runClientChecks runs a client program that prints one JSON line per
 // check, {"check": name, "error": message-or-null}, and reports each check
@@ -383,9 +381,6 @@ func TestGrafanaQueries(t *testing.T) {
 		for _, tc := range tests {
 			t.Run(fmt.Sprintf("%s/%v", tc.name, mode), func(t *testing.T) {
 				got, err := queryTextMode(ctx, conn, mode, tc.sql)
-				if err != nil && strings.Contains(err.Error(), "string_to_array in FROM is not supported") {
-					t.Skipf("known gap: a set-returning function other than generate_series/unnest in FROM: %v", err)
-				}
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -387,6 +387,10 @@ func bindParams(n plan.Node, params []types.Datum, want []types.T) error {
 			}
 		case *plan.TableFunction:
 			bindAll(n.Args)
+		case *plan.ProjectSet:
+			for _, c := range n.Calls {
+				bindAll(c.Args)
+			}
 		}
 		for _, in := range n.Inputs() {
 			visit(in)

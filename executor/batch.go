@@ -95,6 +95,14 @@ func (b *batchRun) run(ctx context.Context, n plan.Node, emit Emit) error {
 			return op.Process(ctx, 0, Chunk{Rec: one}, emit)
 		}
 		return b.through(ctx, n.Input, op, emit)
+	case *plan.ProjectSet:
+		op, err := NewProjectSet(n, b.ectx)
+		if err != nil {
+			return err
+		}
+		return b.through(ctx, n.Input, op, emit)
+	case *plan.SetOp:
+		return b.runSetOp(ctx, n, emit)
 	case *plan.Window:
 		if n.Func == plan.Session {
 			return b.through(ctx, n.Input, NewSessionWindow(n, b.ectx.Alloc), emit)
@@ -224,6 +232,10 @@ func errUnsupportedStream(n plan.Node) error {
 		what = "VALUES"
 	case *plan.TableFunction:
 		what = "set-returning functions in FROM (" + n.Func.Name + ")"
+	case *plan.ProjectSet:
+		what = "set-returning functions in the SELECT list"
+	case *plan.SetOp:
+		what = "UNION, INTERSECT and EXCEPT"
 	}
 	return pgerror.New(pgerror.FeatureNotSupported, "%s in a materialized view are not supported yet", what)
 }

@@ -12,14 +12,23 @@ import (
 	"github.com/sluicedb/sluice/types"
 )
 
-// query binds a SELECT into a plan and returns it with its output scope.
+// query binds a SELECT into a plan.
 func (p *Planner) query(b *binder, sel *pg.SelectStmt) (plan.Node, error) {
+	return p.selectQuery(b, sel, false)
+}
+
+// selectQuery binds a SELECT. With keepUntyped, a branch of a set
+// operation, an untyped literal or NULL output column whose Project is the
+// plan's top node keeps its type (unknown or null) for the set operation
+// to resolve, as PostgreSQL resolves `SELECT NULL UNION SELECT 1` to
+// integer.
+func (p *Planner) selectQuery(b *binder, sel *pg.SelectStmt, keepUntyped bool) (plan.Node, error) {
 	b.planner = p // for the subqueries in its expressions
 	if sel.WithClause != nil {
 		return nil, pgerror.New(pgerror.FeatureNotSupported, "WITH queries are not supported yet")
 	}
 	if sel.Op != pg.SetOperation_SETOP_NONE {
-		return nil, pgerror.New(pgerror.FeatureNotSupported, "UNION, INTERSECT and EXCEPT are not supported yet")
+		return p.setOperation(b, sel)
 	}
 	if len(sel.ValuesLists) > 0 {
 		return p.values(b, sel.ValuesLists, nil)
@@ -67,12 +76,36 @@ func (p *Planner) query(b *binder, sel *pg.SelectStmt) (plan.Node, error) {
 		input = &plan.Filter{Input: input, Pred: pred}
 	}
 
-	// Target list, with aggregates collected.
-	targets, names, err := p.targets(b, sel.TargetList, sc)
+	// Target list, with aggregates collected. Its set-returning functions
+	// run first, in a ProjectSet whose columns the rest of the list reads.
+	targetList, setCalls, err := p.setFuncTargets(b, sel.TargetList, sc)
 	if err != nil {
 		return nil, err
 	}
+	if len(setCalls) > 0 {
+		withCalls := join(sc, newScope())
+		for i, c := range setCalls {
+			withCalls.cols = append(withCalls.cols, scopeCol{name: fmt.Sprintf("%s%d", setFuncPrefix, i), typ: c.Func.Ret})
+		}
+		input = &plan.ProjectSet{Input: input, Calls: setCalls, Cols: withCalls.schema()}
+		sc = withCalls
+	}
+	targets, names, err := p.targets(b, targetList, sc)
+	if err != nil {
+		return nil, err
+	}
+	for i, name := range names {
+		// A column named after a set-returning function takes the
+		// function's name.
+		var k int
+		if _, err := fmt.Sscanf(name, setFuncPrefix+"%d", &k); err == nil && k < len(setCalls) {
+			names[i] = setCalls[k].Name
+		}
+	}
 	hasAgg := len(b.aggs.calls) > 0 || len(sel.GroupClause) > 0 || sel.HavingClause != nil
+	if hasAgg && len(setCalls) > 0 {
+		return nil, pgerror.New(pgerror.FeatureNotSupported, "set-returning functions in the SELECT list of a query with aggregates or GROUP BY are not supported yet")
+	}
 
 	var having expr.Expr
 	if sel.HavingClause != nil {
@@ -130,6 +163,10 @@ func (p *Planner) query(b *binder, sel *pg.SelectStmt) (plan.Node, error) {
 			name = names[i]
 		}
 		cols[i] = types.Column{Name: name, Type: outputType(t.Type())}
+		if keepUntyped && len(sel.DistinctClause) == 0 && len(sortKeys) == 0 && sel.LimitCount == nil && sel.LimitOffset == nil {
+			cols[i].Type = t.Type()
+			continue
+		}
 		if tt := t.Type(); tt == types.Unknown || tt == types.Null {
 			// An untyped literal or a bare NULL comes out as text, as in
 			// PostgreSQL.
@@ -241,6 +278,9 @@ func (p *Planner) targets(b *binder, list []*pg.Node, sc *scope) ([]expr.Expr, [
 					return nil, nil, pgerror.New(pgerror.SyntaxError, "SELECT * with no tables specified is not valid").WithPosition(int(cr.Location) + 1)
 				}
 				for i, c := range sc.cols {
+					if isSetFuncColumn(c) {
+						continue
+					}
 					if table == "" || c.table == table {
 						exprs = append(exprs, &expr.ColumnRef{Index: i, T: c.typ, Name: c.name})
 						names = append(names, c.name)

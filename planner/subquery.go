@@ -307,6 +307,12 @@ func planExprs(n plan.Node) []expr.Expr {
 		return all
 	case *plan.TableFunction:
 		return n.Args
+	case *plan.ProjectSet:
+		var all []expr.Expr
+		for _, c := range n.Calls {
+			all = append(all, c.Args...)
+		}
+		return all
 	}
 	return nil
 }
@@ -383,6 +389,19 @@ func mapPlanExprs(n plan.Node, f func(expr.Expr) expr.Expr) plan.Node {
 			c.Input = mapPlanExprs(n.Input, f)
 		}
 		c.Args = list(n.Args)
+		return &c
+	case *plan.ProjectSet:
+		c := *n
+		c.Input = mapPlanExprs(n.Input, f)
+		c.Calls = make([]plan.SetCall, len(n.Calls))
+		for i, call := range n.Calls {
+			call.Args = list(call.Args)
+			c.Calls[i] = call
+		}
+		return &c
+	case *plan.SetOp:
+		c := *n
+		c.Left, c.Right = mapPlanExprs(n.Left, f), mapPlanExprs(n.Right, f)
 		return &c
 	case *plan.Window:
 		c := *n

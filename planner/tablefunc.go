@@ -1,7 +1,13 @@
 package planner
 
 import (
+	"errors"
+	"fmt"
+	"strings"
+
 	pg "github.com/pganalyze/pg_query_go/v6"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/sluicedb/sluice/expr"
 	"github.com/sluicedb/sluice/pgerror"
@@ -9,8 +15,9 @@ import (
 	"github.com/sluicedb/sluice/types"
 )
 
-// Set-returning functions in FROM: generate_series(...), unnest(...)
-// [WITH ORDINALITY] [AS alias[(columns)]].
+// Functions in FROM: generate_series(...), generate_subscripts(...),
+// unnest(...) [WITH ORDINALITY] [AS alias[(columns)]], and any other
+// function, which is a table of one row holding its value.
 //
 // A function in FROM is implicitly LATERAL in PostgreSQL: its arguments may
 // read the columns of the FROM items before it in the same FROM list (and,
@@ -73,6 +80,9 @@ func (p *Planner) tableFunction(b *binder, rf *pg.RangeFunction, left plan.Node,
 	}
 	name := funcName(fc.Funcname)
 	pos := int(fc.Location) + 1
+	if aggFuncs[name] {
+		return nil, nil, false, pgerror.New(pgerror.GroupingError, "aggregate functions are not allowed in functions in FROM").WithPosition(pos)
+	}
 	if fc.AggStar || fc.AggDistinct || len(fc.AggOrder) > 0 || fc.AggFilter != nil || fc.Over != nil || fc.FuncVariadic {
 		return nil, nil, false, pgerror.New(pgerror.FeatureNotSupported, "this form of %s in FROM is not supported", name).WithPosition(pos)
 	}
@@ -91,14 +101,11 @@ func (p *Planner) tableFunction(b *binder, rf *pg.RangeFunction, left plan.Node,
 		}
 		return nil, nil, false, err
 	}
-	// An untyped parameter takes the type of the other arguments, as
-	// generate_series(1, $1) makes $1 an integer in PostgreSQL.
-	b.inferParams(args)
-	fn, args, err := expr.ResolveSetFunc(name, args)
+	if !setFuncNames[name] {
+		return p.scalarFunction(b, rf, name, pos, args, left, ls)
+	}
+	fn, args, err := resolveSetCall(b, name, args, pos)
 	if err != nil {
-		if pe, ok := err.(*pgerror.Error); ok {
-			err = pe.WithPosition(pos)
-		}
 		return nil, nil, false, err
 	}
 	lateral := false
@@ -151,4 +158,219 @@ func readsColumns(e expr.Expr) bool {
 func errTableFunctionStream(n *plan.TableFunction) error {
 	return pgerror.New(pgerror.FeatureNotSupported, "set-returning functions in FROM (%s) are not supported in a materialized view yet", n.Func.Name).
 		WithHint("An ad-hoc SELECT takes them.")
+}
+
+// setFuncNames are the set-returning functions Sluice has; any other
+// function in FROM is a one-row table.
+var setFuncNames = map[string]bool{"generate_series": true, "generate_subscripts": true, "unnest": true}
+
+// resolveSetCall resolves the set-returning function name for args. An
+// untyped parameter takes the type of the other arguments, as
+// generate_series(1, $1) makes $1 an integer in PostgreSQL.
+// generate_subscripts(a, dim) is generate_series(array_lower(a, dim),
+// array_upper(a, dim)), which gives no rows for a NULL array and for a
+// dimension it does not have, as generate_subscripts does.
+func resolveSetCall(b *binder, name string, args []expr.Expr, pos int) (*expr.SetFunc, []expr.Expr, error) {
+	b.inferParams(args)
+	if name == "generate_subscripts" {
+		if len(args) != 2 {
+			return nil, nil, pgerror.New(pgerror.FeatureNotSupported, "generate_subscripts takes an array and a dimension (the reverse argument is not supported)").WithPosition(pos)
+		}
+		lower, err := expr.Function("array_lower", args...)
+		if err != nil {
+			return nil, nil, withPos(err, pos)
+		}
+		upper, err := expr.Function("array_upper", args...)
+		if err != nil {
+			return nil, nil, withPos(err, pos)
+		}
+		name, args = "generate_series", []expr.Expr{lower, upper}
+	}
+	fn, args, err := expr.ResolveSetFunc(name, args)
+	if err != nil {
+		return nil, nil, withPos(err, pos)
+	}
+	return fn, args, nil
+}
+
+// scalarFunction binds a function that returns one value in FROM: a
+// relation of one row and one column, or, when its arguments read the FROM
+// items before it, one more column on each of their rows.
+func (p *Planner) scalarFunction(b *binder, rf *pg.RangeFunction, name string, pos int, args []expr.Expr, left plan.Node, ls *scope) (plan.Node, *scope, bool, error) {
+	b.inferParams(args)
+	call, err := expr.Function(name, args...)
+	if err != nil {
+		return nil, nil, false, withPos(err, pos)
+	}
+	if call, err = expr.Fold(call); err != nil {
+		return nil, nil, false, err
+	}
+	alias, valueName := name, name
+	var colAliases []*pg.Node
+	if rf.Alias != nil {
+		alias, valueName, colAliases = rf.Alias.Aliasname, rf.Alias.Aliasname, rf.Alias.Colnames
+	}
+	fs := newScope()
+	fs.cols = append(fs.cols, scopeCol{table: alias, name: valueName, typ: outputType(call.Type())})
+	exprs := []expr.Expr{call}
+	if rf.Ordinality {
+		fs.cols = append(fs.cols, scopeCol{table: alias, name: "ordinality", typ: types.Int8})
+		exprs = append(exprs, &expr.Const{Value: int64(1), T: types.Int8})
+	}
+	if len(colAliases) > len(fs.cols) {
+		return nil, nil, false, pgerror.New(pgerror.InvalidColumnReference, "table %q has %d columns available but %d columns specified", alias, len(fs.cols), len(colAliases))
+	}
+	renameColumns(fs, colAliases)
+	if t := call.Type(); t == types.Unknown || t == types.Null {
+		if exprs[0], err = expr.Coerce(call, types.Text, "FROM"); err != nil {
+			return nil, nil, false, err
+		}
+	}
+
+	if !readsColumns(call) || left == nil {
+		node := &plan.Project{Input: &plan.Values{Rows: [][]expr.Expr{{}}, Cols: types.Schema{}}, Exprs: exprs, Cols: fs.schema()}
+		return node, fs, false, nil
+	}
+	// Lateral: the left rows, each with the value computed over it.
+	sc := join(ls, fs)
+	all := make([]expr.Expr, 0, len(sc.cols))
+	for i, c := range ls.cols {
+		all = append(all, &expr.ColumnRef{Index: i, T: c.typ, Name: c.name})
+	}
+	all = append(all, exprs...)
+	return &plan.Project{Input: left, Exprs: all, Cols: sc.schema()}, sc, true, nil
+}
+
+// setFuncPrefix starts the names of the scope columns that stand for the
+// set-returning functions of a SELECT list; no SQL name contains it.
+const setFuncPrefix = "\x00srf"
+
+// isSetFuncColumn tells a column standing for a set-returning function of
+// the SELECT list from a column of the FROM clause.
+func isSetFuncColumn(c scopeCol) bool { return strings.HasPrefix(c.name, setFuncPrefix) }
+
+// setFuncTargets takes the set-returning function calls out of a SELECT
+// list, as PostgreSQL's ProjectSet evaluates them before the rest of the
+// list: each call, with its arguments bound over sc, becomes a plan.SetCall,
+// and the list returned (a copy: the statement is left as it was) reads
+// its value as a column added to sc. It returns the list unchanged when it
+// calls none. Calls inside subqueries belong to those.
+func (p *Planner) setFuncTargets(b *binder, list []*pg.Node, sc *scope) ([]*pg.Node, []plan.SetCall, error) {
+	if !callsSetFunc(list) {
+		return list, nil, nil
+	}
+	var calls []plan.SetCall
+	out := make([]*pg.Node, len(list))
+	for i, n := range list {
+		n = proto.Clone(n).(*pg.Node)
+		err := replaceSetFuncs(n.ProtoReflect(), func(fc *pg.FuncCall) (*pg.Node, error) {
+			name := funcName(fc.Funcname)
+			pos := int(fc.Location) + 1
+			if callsSetFunc(fc.Args) {
+				return nil, pgerror.New(pgerror.FeatureNotSupported, "set-returning functions in the arguments of %s are not supported yet", name).WithPosition(pos)
+			}
+			if fc.AggStar || fc.AggDistinct || len(fc.AggOrder) > 0 || fc.AggFilter != nil || fc.Over != nil || fc.FuncVariadic {
+				return nil, pgerror.New(pgerror.FeatureNotSupported, "this form of %s is not supported", name).WithPosition(pos)
+			}
+			saved := b.aggs
+			b.aggs = nil
+			args, err := b.bindFoldedList(fc.Args, sc)
+			b.aggs = saved
+			if err != nil {
+				if pgerror.Code(err) == pgerror.GroupingError {
+					return nil, pgerror.New(pgerror.FeatureNotSupported, "aggregates in the arguments of %s are not supported yet", name).WithPosition(pos)
+				}
+				return nil, err
+			}
+			fn, args, err := resolveSetCall(b, name, args, pos)
+			if err != nil {
+				return nil, err
+			}
+			col := fmt.Sprintf("%s%d", setFuncPrefix, len(calls))
+			calls = append(calls, plan.SetCall{Name: name, Func: fn, Args: args})
+			return &pg.Node{Node: &pg.Node_ColumnRef{ColumnRef: &pg.ColumnRef{
+				Fields:   []*pg.Node{{Node: &pg.Node_String_{String_: &pg.String{Sval: col}}}},
+				Location: fc.Location,
+			}}}, nil
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		out[i] = n
+	}
+	return out, calls, nil
+}
+
+// isSetFuncCall reports whether n calls a set-returning function.
+func isSetFuncCall(n *pg.Node) bool {
+	fc := n.GetFuncCall()
+	return fc != nil && setFuncNames[funcName(fc.Funcname)]
+}
+
+// callsSetFunc reports whether any of ns calls a set-returning function
+// outside a subquery.
+func callsSetFunc(ns []*pg.Node) bool {
+	found := false
+	for _, n := range ns {
+		if n == nil {
+			continue
+		}
+		if isSetFuncCall(n) {
+			return true
+		}
+		_ = replaceSetFuncs(n.ProtoReflect(), func(*pg.FuncCall) (*pg.Node, error) {
+			found = true
+			return nil, errStop
+		})
+		if found {
+			return true
+		}
+	}
+	return false
+}
+
+var errStop = errors.New("stop")
+
+// replaceSetFuncs walks the expression tree m (a pg_query message) and
+// replaces each node that calls a set-returning function by what f returns
+// for the call, without looking into the call's arguments or into
+// subqueries. It walks any message generically, so that every expression
+// form PostgreSQL's grammar has is covered.
+func replaceSetFuncs(m protoreflect.Message, f func(*pg.FuncCall) (*pg.Node, error)) error {
+	if _, isSubLink := m.Interface().(*pg.SubLink); isSubLink {
+		return nil
+	}
+	var err error
+	visit := func(v protoreflect.Value, set func(protoreflect.Value)) bool {
+		child := v.Message()
+		if node, ok := child.Interface().(*pg.Node); ok && isSetFuncCall(node) {
+			var repl *pg.Node
+			if repl, err = f(node.GetFuncCall()); err != nil {
+				return false
+			}
+			set(protoreflect.ValueOfMessage(repl.ProtoReflect()))
+			return true
+		}
+		err = replaceSetFuncs(child, f)
+		return err == nil
+	}
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		if fd.Kind() != protoreflect.MessageKind {
+			return true
+		}
+		if fd.IsList() {
+			l := v.List()
+			for i := 0; i < l.Len(); i++ {
+				if !visit(l.Get(i), func(nv protoreflect.Value) { l.Set(i, nv) }) {
+					return false
+				}
+			}
+			return true
+		}
+		if fd.IsMap() {
+			return true
+		}
+		return visit(v, func(nv protoreflect.Value) { m.Set(fd, nv) })
+	})
+	return err
 }
