@@ -412,7 +412,9 @@ func (e *Engine) stop(rt *flowRuntime) {
 	rt.finished.Wait()
 }
 
-func (e *Engine) drop(ctx context.Context, d *parser.Drop) error {
+// drop runs DROP; for a missing object under IF EXISTS it returns a notice,
+// as PostgreSQL does ("... does not exist, skipping").
+func (e *Engine) drop(ctx context.Context, d *parser.Drop) (notices []error, err error) {
 	e.ddl.Lock()
 	defer e.ddl.Unlock()
 	var kind catalog.Kind
@@ -426,29 +428,31 @@ func (e *Engine) drop(ctx context.Context, d *parser.Drop) error {
 	case "SINK":
 		kind = catalog.Sink
 	default:
-		return pgerror.New(pgerror.FeatureNotSupported, "DROP %s is not supported", d.Kind)
+		return nil, pgerror.New(pgerror.FeatureNotSupported, "DROP %s is not supported", d.Kind)
 	}
 	for _, n := range d.Names {
 		if err := checkSchemaName(n); err != nil {
-			return err
+			return notices, err
 		}
 		if _, ok := e.cat.Get(n.Name); !ok && d.IfExists {
+			notices = append(notices, &pgerror.Error{Severity: pgerror.SeverityNotice, Code: pgerror.SuccessfulCompletion,
+				Message: fmt.Sprintf("%s %q does not exist, skipping", strings.ToLower(d.Kind), n.Name)})
 			continue
 		}
 		dropped, err := e.cat.Drop(n.Name, kind, d.Cascade)
 		if err != nil {
-			return err
+			return notices, err
 		}
 		for _, o := range dropped {
 			e.release(o)
 			if e.store != nil {
 				if err := e.store.DropCatalog(o.Name); err != nil {
-					return fmt.Errorf("forget %s in storage: %w", o.Name, err)
+					return notices, fmt.Errorf("forget %s in storage: %w", o.Name, err)
 				}
 			}
 		}
 	}
-	return nil
+	return notices, nil
 }
 
 // release stops what runs for a dropped object.

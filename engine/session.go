@@ -210,7 +210,13 @@ func (st *statement) Execute(ctx context.Context, params []types.Datum) (pgwire.
 	case *parser.CreateMaterializedView:
 		return tagOnly("CREATE MATERIALIZED VIEW"), e.createView(ctx, n)
 	case *parser.Drop:
-		return tagOnly("DROP " + n.Kind), e.drop(ctx, n)
+		notices, err := e.drop(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		r := tagOnly("DROP " + n.Kind)
+		r.notices = notices
+		return r, nil
 	case *parser.Flush:
 		return tagOnly("FLUSH"), e.Flush(ctx)
 	case *parser.Show:

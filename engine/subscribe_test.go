@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 func TestSubscribeStreamsSnapshotThenChanges(t *testing.T) {
@@ -153,5 +154,33 @@ func TestCursorOverASubscription(t *testing.T) {
 	exec(t, cur, "COMMIT")
 	if _, err := cur.Exec(ctx, "FETCH 1 c"); err == nil {
 		t.Fatal("the cursor outlived its transaction")
+	}
+}
+
+func TestDropIfExistsOfAMissingObjectSendsANotice(t *testing.T) {
+	ctx := context.Background()
+	connect, _ := startServer(t)
+	first, err := connect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := first.PgConn().Conn().RemoteAddr().String()
+	first.Close(ctx)
+	cfg, err := pgx.ParseConfig("postgres://u@" + addr + "/d?sslmode=disable")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var notices []string
+	cfg.OnNotice = func(_ *pgconn.PgConn, n *pgconn.Notice) {
+		notices = append(notices, n.Severity+" "+n.Code+" "+n.Message)
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	exec(t, conn, "DROP TABLE IF EXISTS nope")
+	if len(notices) != 1 || notices[0] != `NOTICE 00000 table "nope" does not exist, skipping` {
+		t.Fatalf("notices = %q", notices)
 	}
 }
