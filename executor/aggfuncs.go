@@ -43,6 +43,8 @@ func newAggregator(a plan.AggCall, appendOnly bool) (aggregator, error) {
 		return newMinMax(a, appendOnly)
 	case a.Func == "bool_and" || a.Func == "every" || a.Func == "bool_or":
 		return &boolAgg{or: a.Func == "bool_or"}, nil
+	case a.Func == "array_agg":
+		return &arrayAgg{elem: a.ArgType, t: a.Ret}, nil
 	}
 	if kind, ok := varianceKinds[a.Func]; ok && (a.ArgType.IsNumeric()) {
 		return &varianceAgg{kind: kind}, nil
@@ -411,3 +413,63 @@ func (v *varianceAgg) result(b array.Builder, g int32) error {
 	return nil
 }
 func (v *varianceAgg) reset(g int32) { v.n[g], v.mean[g], v.m2[g] = 0, 0, 0 }
+
+// arrayAgg is array_agg: each group's values in arrival order (PostgreSQL
+// leaves the order of an array_agg without ORDER BY unspecified; arrival is
+// what it does too). A delete takes out the first equal value. Values are
+// kept as their canonical text, which is how arrays are stored.
+type arrayAgg struct {
+	elem, t types.T
+	vals    [][]arrayElem
+	buf     []byte
+}
+
+type arrayElem struct {
+	text string
+	null bool
+}
+
+func (a *arrayAgg) grow(n int) { a.vals = growTo(a.vals, n) }
+func (a *arrayAgg) update(col arrow.Array, gids []int32, signs []int8) error {
+	for i, g := range gids {
+		var e arrayElem
+		if col.IsNull(i) {
+			e.null = true
+		} else {
+			a.buf = types.AppendText(a.buf[:0], col, i, a.elem)
+			e.text = string(a.buf)
+		}
+		if signs[i] > 0 {
+			a.vals[g] = append(a.vals[g], e)
+			continue
+		}
+		for j, v := range a.vals[g] {
+			if v == e {
+				a.vals[g] = append(a.vals[g][:j], a.vals[g][j+1:]...)
+				break
+			}
+		}
+	}
+	return nil
+}
+func (a *arrayAgg) result(b array.Builder, g int32) error {
+	vals := a.vals[g]
+	if len(vals) == 0 {
+		b.AppendNull()
+		return nil
+	}
+	arr := types.ArrayValue{Dims: []int{len(vals)}, Lower: []int{1}, Elems: make([]string, len(vals))}
+	for i, v := range vals {
+		arr.Elems[i] = v.text
+		if v.null {
+			if arr.Nulls == nil {
+				arr.Nulls = make([]bool, len(vals))
+			}
+			arr.Nulls[i] = true
+		}
+	}
+	a.buf = arr.Append(a.buf[:0], a.t)
+	b.(*array.StringBuilder).Append(string(a.buf))
+	return nil
+}
+func (a *arrayAgg) reset(g int32) { a.vals[g] = nil }

@@ -15,7 +15,7 @@ import (
 // aggFuncs are the aggregate functions Sluice computes.
 var aggFuncs = map[string]bool{"count": true, "sum": true, "avg": true, "min": true, "max": true,
 	"stddev": true, "stddev_samp": true, "stddev_pop": true, "variance": true, "var_samp": true, "var_pop": true,
-	"bool_and": true, "bool_or": true, "every": true}
+	"bool_and": true, "bool_or": true, "every": true, "array_agg": true}
 
 // aggContext collects the aggregate calls of a query while its target list,
 // HAVING and ORDER BY are bound. Each call is bound to a placeholder column
@@ -595,6 +595,10 @@ func aggReturnType(name string, t types.T) (types.T, error) {
 	case "bool_and", "bool_or", "every":
 		if t == types.Bool {
 			return types.Bool, nil
+		}
+	case "array_agg":
+		if !t.IsArray() && t != types.Null && t != types.Unknown {
+			return types.ArrayOf(t), nil
 		}
 	case "min", "max":
 		switch t {
