@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/sluicedb/sluice/catalog"
 	"github.com/sluicedb/sluice/connectors"
@@ -295,95 +296,170 @@ func (e *Engine) startView(obj *catalog.Object, p plan.Node) (*viewRuntime, erro
 }
 
 // startFlow builds the dataflow of plan p followed by tail and attaches it to
-// its input between two epochs. store, if not nil, is committed with every
-// epoch.
+// its inputs between two epochs. store, if not nil, is committed with every
+// epoch. A plan over one input is one dataflow; a UNION ALL of inputs is a
+// dataflow per input (its branch) forwarding into a merging dataflow that
+// aligns their barriers.
 func (e *Engine) startFlow(obj *catalog.Object, p plan.Node, tail executor.Operator, store *executor.Store) (*flowRuntime, error) {
 	ectx := &expr.EvalContext{Alloc: e.alloc, Lenient: true}
-	scan, ops, err := executor.StreamOps(p, ectx)
+	upper, branches, err := executor.StreamPlan(p, ectx)
 	if err != nil {
 		return nil, err
 	}
-	ops = append(ops, tail)
 	ctx, cancel := context.WithCancel(e.ctx)
 	rt := &flowRuntime{ctx: ctx, cancel: cancel}
-
-	e.mu.RLock()
-	src := e.sources[scan.Relation]
-	table := e.tables[scan.Relation]
-	upstream := e.views[scan.Relation]
-	e.mu.RUnlock()
-
-	var filter *executor.WatermarkFilter
-	var splits []connectors.Split
-	var stats *executor.SourceStats
-	switch {
-	case src != nil:
-		if splits, err = src.source.Splits(ctx); err != nil {
-			if !e.replaying {
-				cancel()
-				return nil, pgerror.New(pgerror.ConnectionException, "source %q: list splits: %v", src.obj.Name, err)
-			}
-			// At start-up the outside system may be down: start without
-			// splits and keep listing them until it answers.
-			e.logger.Warn("source unreachable at start-up, retrying", "source", src.obj.Name, "err", err)
-			splits = nil
-		}
-		stats = executor.NewSourceStats()
-		filter, err = watermarkFilter(src.obj, src.wmExpr, max(len(splits), 1), ectx, stats)
-	case table != nil && table.wmExpr != nil:
-		stats = executor.NewSourceStats()
-		filter, err = watermarkFilter(table.obj, table.wmExpr, 1, ectx, stats)
-	}
-	if err != nil {
-		cancel()
-		return nil, err
-	}
-	rt.flow = executor.NewDataflow(obj.Name, filter, ops, e.coord.Ack, e.logger)
-	rt.finished.Add(1)
-	go func() {
-		defer rt.finished.Done()
-		rt.flow.Run(ctx)
-	}()
-	err = e.coord.Change(func() error {
-		switch {
-		case src != nil:
-			src.readings.adopt(rt.flow, stats)
-			e.coord.AddRoot(rt.flow, func(ctx context.Context, b executor.Barrier) error {
-				return rt.flow.Send(ctx, executor.Message{Kind: executor.MsgBarrier, Barrier: b})
-			})
-			e.readSource(ctx, src, stats, splits, rt.flow, &rt.finished)
-			rt.detach = func() {
-				e.coord.RemoveRoot(rt.flow)
-				src.readings.stop(rt.flow)
-			}
-		case table != nil:
-			if err := table.store.Subscribe(ctx, rt.flow); err != nil {
-				return err
-			}
-			if stats != nil {
-				table.readings.adopt(rt.flow, stats)
-			}
-			rt.detach = func() {
-				table.store.Unsubscribe(rt.flow)
-				table.readings.stop(rt.flow)
-			}
-		case upstream != nil:
-			if err := upstream.mat.Subscribe(ctx, rt.flow); err != nil {
-				return err
-			}
-			rt.detach = func() { upstream.mat.Unsubscribe(rt.flow) }
-		default:
-			return pgerror.New(pgerror.UndefinedTable, "relation %q does not exist", scan.Relation)
-		}
-		e.coord.AddMember(rt.flow, store)
-		return nil
-	})
-	if err != nil {
+	fail := func(err error) (*flowRuntime, error) {
 		cancel()
 		rt.finished.Wait()
 		return nil, err
 	}
+
+	// Each branch: its input, the dataflow over it, and what attaches it.
+	type branch struct {
+		input  *flowInput
+		flow   *executor.Dataflow
+		member *executor.Store
+	}
+	var bs []branch
+	run := func(d *executor.Dataflow) {
+		rt.finished.Add(1)
+		go func() {
+			defer rt.finished.Done()
+			d.Run(ctx)
+		}()
+	}
+	if len(branches) == 1 {
+		in, err := e.flowInput(ctx, branches[0].Scan, ectx)
+		if err != nil {
+			return fail(err)
+		}
+		ops := append(append(branches[0].Ops, upper...), tail)
+		rt.flow = executor.NewDataflow(obj.Name, in.filter, ops, e.coord.Ack, e.logger)
+		run(rt.flow)
+		bs = append(bs, branch{input: in, flow: rt.flow, member: store})
+	} else {
+		rt.flow = executor.NewMergeDataflow(obj.Name, len(branches), append(upper, tail), e.coord.Ack, e.logger)
+		run(rt.flow)
+		for i, br := range branches {
+			in, err := e.flowInput(ctx, br.Scan, ectx)
+			if err != nil {
+				return fail(err)
+			}
+			ops := append(br.Ops, executor.NewForward(rt.flow, i))
+			f := executor.NewDataflow(fmt.Sprintf("%s[%d]", obj.Name, i), in.filter, ops, e.coord.Ack, e.logger)
+			run(f)
+			bs = append(bs, branch{input: in, flow: f})
+		}
+	}
+	var detaches []func()
+	err = e.coord.Change(func() error {
+		for _, b := range bs {
+			detach, err := e.attach(ctx, b.input, b.flow, &rt.finished)
+			if err != nil {
+				for _, d := range detaches {
+					d()
+				}
+				return err
+			}
+			detaches = append(detaches, detach)
+			e.coord.AddMember(b.flow, b.member)
+		}
+		if len(bs) > 1 {
+			e.coord.AddMember(rt.flow, store)
+		}
+		return nil
+	})
+	if err != nil {
+		return fail(err)
+	}
+	flows := make([]*executor.Dataflow, 0, len(bs)+1)
+	for _, b := range bs {
+		flows = append(flows, b.flow)
+	}
+	if len(bs) > 1 {
+		flows = append(flows, rt.flow)
+	}
+	rt.detach = func() {
+		for _, d := range detaches {
+			d()
+		}
+		for _, f := range flows {
+			e.coord.RemoveMember(f)
+		}
+	}
 	return rt, nil
+}
+
+// flowInput is what a dataflow reads: a source (with its splits and
+// counters), a table, or a view, and the watermark filter in front.
+type flowInput struct {
+	src      *sourceRuntime
+	table    *tableRuntime
+	upstream *viewRuntime
+	name     string
+	splits   []connectors.Split
+	stats    *executor.SourceStats
+	filter   *executor.WatermarkFilter
+}
+
+func (e *Engine) flowInput(ctx context.Context, scan *plan.Scan, ectx *expr.EvalContext) (*flowInput, error) {
+	e.mu.RLock()
+	in := &flowInput{src: e.sources[scan.Relation], table: e.tables[scan.Relation], upstream: e.views[scan.Relation], name: scan.Relation}
+	e.mu.RUnlock()
+	var err error
+	switch {
+	case in.src != nil:
+		if in.splits, err = in.src.source.Splits(ctx); err != nil {
+			if !e.replaying {
+				return nil, pgerror.New(pgerror.ConnectionException, "source %q: list splits: %v", in.src.obj.Name, err)
+			}
+			// At start-up the outside system may be down: start without
+			// splits and keep listing them until it answers.
+			e.logger.Warn("source unreachable at start-up, retrying", "source", in.src.obj.Name, "err", err)
+			in.splits = nil
+		}
+		in.stats = executor.NewSourceStats()
+		in.filter, err = watermarkFilter(in.src.obj, in.src.wmExpr, max(len(in.splits), 1), ectx, in.stats)
+	case in.table != nil && in.table.wmExpr != nil:
+		in.stats = executor.NewSourceStats()
+		in.filter, err = watermarkFilter(in.table.obj, in.table.wmExpr, 1, ectx, in.stats)
+	case in.table == nil && in.upstream == nil:
+		return nil, pgerror.New(pgerror.UndefinedTable, "relation %q does not exist", scan.Relation)
+	}
+	return in, err
+}
+
+// attach connects flow to its input (inside a coordinator Change) and
+// returns what detaches it.
+func (e *Engine) attach(ctx context.Context, in *flowInput, flow *executor.Dataflow, wg *sync.WaitGroup) (func(), error) {
+	switch {
+	case in.src != nil:
+		in.src.readings.adopt(flow, in.stats)
+		e.coord.AddRoot(flow, func(ctx context.Context, b executor.Barrier) error {
+			return flow.Send(ctx, executor.Message{Kind: executor.MsgBarrier, Barrier: b})
+		})
+		e.readSource(ctx, in.src, in.stats, in.splits, flow, wg)
+		return func() {
+			e.coord.RemoveRoot(flow)
+			in.src.readings.stop(flow)
+		}, nil
+	case in.table != nil:
+		if err := in.table.store.Subscribe(ctx, flow); err != nil {
+			return nil, err
+		}
+		if in.stats != nil {
+			in.table.readings.adopt(flow, in.stats)
+		}
+		return func() {
+			in.table.store.Unsubscribe(flow)
+			in.table.readings.stop(flow)
+		}, nil
+	default:
+		if err := in.upstream.mat.Subscribe(ctx, flow); err != nil {
+			return nil, err
+		}
+		return func() { in.upstream.mat.Unsubscribe(flow) }, nil
+	}
 }
 
 // watermarkFilter builds the first operator of a dataflow over a source or

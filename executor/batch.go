@@ -193,30 +193,92 @@ func StreamOps(n plan.Node, ectx *expr.EvalContext) (*plan.Scan, []Operator, err
 	}
 	var ops []Operator
 	for i := len(chain) - 2; i >= 0; i-- {
-		var op Operator
-		var err error
-		switch n := chain[i].(type) {
-		case *plan.Project:
-			op, err = NewProject(n, ectx)
-		case *plan.Filter:
-			op, err = NewFilter(n, ectx)
-		case *plan.Window:
-			if n.Func == plan.Session {
-				op = NewSessionWindow(n, ectx.Alloc)
-			} else {
-				op = NewWindowAssign(n, ectx.Alloc)
-			}
-		case *plan.Aggregate:
-			op, err = NewHashAgg(n, ectx.Alloc)
-		default:
-			return nil, nil, errUnsupportedStream(n)
-		}
+		op, err := streamOperator(chain[i], ectx)
 		if err != nil {
 			return nil, nil, err
 		}
 		ops = append(ops, op)
 	}
 	return scan, ops, nil
+}
+
+// StreamBranch is one input of a streaming plan: a scan and the operators
+// over it up to the point where the inputs merge.
+type StreamBranch struct {
+	Scan *plan.Scan
+	Ops  []Operator
+}
+
+// StreamPlan builds the operators of a streaming plan: either one chain from
+// a scan (one branch, no upper operators), or a UNION ALL of chains (one
+// branch per input, flattened through nested UNION ALLs) under a chain of
+// upper operators that run on the merged stream.
+func StreamPlan(n plan.Node, ectx *expr.EvalContext) (upper []Operator, branches []StreamBranch, err error) {
+	var above []plan.Node
+	cur := n
+	for {
+		ins := cur.Inputs()
+		if len(ins) != 1 {
+			break
+		}
+		above = append(above, cur)
+		cur = ins[0]
+	}
+	union, ok := cur.(*plan.SetOp)
+	if !ok {
+		scan, ops, err := StreamOps(n, ectx)
+		if err != nil {
+			return nil, nil, err
+		}
+		return nil, []StreamBranch{{Scan: scan, Ops: ops}}, nil
+	}
+	if union.Op != plan.Union || !union.All {
+		return nil, nil, errUnsupportedStream(union)
+	}
+	var inputs []plan.Node
+	var flatten func(plan.Node)
+	flatten = func(n plan.Node) {
+		if u, ok := n.(*plan.SetOp); ok && u.Op == plan.Union && u.All {
+			flatten(u.Left)
+			flatten(u.Right)
+			return
+		}
+		inputs = append(inputs, n)
+	}
+	flatten(union)
+	for _, in := range inputs {
+		scan, ops, err := StreamOps(in, ectx)
+		if err != nil {
+			return nil, nil, err
+		}
+		branches = append(branches, StreamBranch{Scan: scan, Ops: ops})
+	}
+	for i := len(above) - 1; i >= 0; i-- {
+		op, err := streamOperator(above[i], ectx)
+		if err != nil {
+			return nil, nil, err
+		}
+		upper = append(upper, op)
+	}
+	return upper, branches, nil
+}
+
+// streamOperator builds the streaming operator of a single-input node.
+func streamOperator(n plan.Node, ectx *expr.EvalContext) (Operator, error) {
+	switch n := n.(type) {
+	case *plan.Project:
+		return NewProject(n, ectx)
+	case *plan.Filter:
+		return NewFilter(n, ectx)
+	case *plan.Window:
+		if n.Func == plan.Session {
+			return NewSessionWindow(n, ectx.Alloc), nil
+		}
+		return NewWindowAssign(n, ectx.Alloc), nil
+	case *plan.Aggregate:
+		return NewHashAgg(n, ectx.Alloc)
+	}
+	return nil, errUnsupportedStream(n)
 }
 
 func errUnsupportedStream(n plan.Node) error {
@@ -235,7 +297,7 @@ func errUnsupportedStream(n plan.Node) error {
 	case *plan.ProjectSet:
 		what = "set-returning functions in the SELECT list"
 	case *plan.SetOp:
-		what = "UNION, INTERSECT and EXCEPT"
+		what = "INTERSECT and EXCEPT"
 	}
 	return pgerror.New(pgerror.FeatureNotSupported, "%s in a materialized view are not supported yet", what)
 }

@@ -23,7 +23,7 @@ type Coordinator struct {
 	epoch   uint64
 	roots   map[any]func(context.Context, Barrier) error
 	members map[*Dataflow]*Store
-	acks    chan uint64
+	acks    chan ack
 
 	readMu sync.RWMutex
 
@@ -39,7 +39,7 @@ func NewCoordinator(interval time.Duration, logger *slog.Logger) *Coordinator {
 		logger:   logger,
 		roots:    make(map[any]func(context.Context, Barrier) error),
 		members:  make(map[*Dataflow]*Store),
-		acks:     make(chan uint64, 1024),
+		acks:     make(chan ack, 1024),
 		flushReq: make(chan struct{}, 1),
 	}
 }
@@ -66,8 +66,14 @@ func (c *Coordinator) AddMember(d *Dataflow, s *Store) { c.members[d] = s }
 // RemoveMember unregisters a dataflow (call inside Change).
 func (c *Coordinator) RemoveMember(d *Dataflow) { delete(c.members, d) }
 
+type ack struct {
+	from  *Dataflow
+	epoch uint64
+}
+
 // Ack is called by a dataflow when a barrier has passed all its operators.
-func (c *Coordinator) Ack(epoch uint64) { c.acks <- epoch }
+// Only the acknowledgements of members count, each once.
+func (c *Coordinator) Ack(d *Dataflow, epoch uint64) { c.acks <- ack{from: d, epoch: epoch} }
 
 // ReadLock holds off commits so that a reader sees one epoch of every store.
 func (c *Coordinator) ReadLock()   { c.readMu.RLock() }
@@ -136,11 +142,15 @@ func (c *Coordinator) runEpoch(ctx context.Context) error {
 			return err
 		}
 	}
-	for pending := len(c.members); pending > 0; {
+	waiting := make(map[*Dataflow]bool, len(c.members))
+	for d := range c.members {
+		waiting[d] = true
+	}
+	for len(waiting) > 0 {
 		select {
 		case got := <-c.acks:
-			if got == e {
-				pending--
+			if got.epoch == e {
+				delete(waiting, got.from)
 			}
 		case <-ctx.Done():
 			return ctx.Err()

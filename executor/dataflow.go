@@ -28,6 +28,7 @@ type Message struct {
 	Kind      MsgKind
 	Chunk     Chunk
 	Split     int // which split of a source the chunk came from
+	Port      int // which input of a merging dataflow (UNION ALL) it came on
 	Watermark int64
 	Barrier   Barrier
 }
@@ -47,17 +48,121 @@ type Dataflow struct {
 	ops     []Operator
 	emits   []Emit // emits[i] passes op i's output to op i+1
 	toFirst Emit   // passes the source filter's output to op 0
-	acks    func(epoch uint64)
+	acks    func(d *Dataflow, epoch uint64)
 	logger  *slog.Logger
 	errs    atomic.Int64
 	lastErr atomic.Pointer[string]
 	stop    sync.Once
+	merge   *alignment // set for a dataflow with several inputs
+}
+
+// alignment is the state of a dataflow that merges several inputs (the
+// branches of a UNION ALL). A barrier is processed once it has arrived on
+// every input; an input that has delivered its barrier is held (its later
+// messages wait) until the others have too, so that the epoch's cut is
+// consistent. The watermark is the minimum over the inputs.
+type alignment struct {
+	ports     int
+	arrived   int
+	blocked   []bool
+	held      [][]Message
+	portWM    []int64
+	forwarded int64
+}
+
+// NewMergeDataflow returns a dataflow with ports inputs whose messages carry
+// their Port; ops run on the merged stream.
+func NewMergeDataflow(name string, ports int, ops []Operator, ack func(d *Dataflow, epoch uint64), logger *slog.Logger) *Dataflow {
+	d := NewDataflow(name, nil, ops, ack, logger)
+	d.merge = &alignment{ports: ports, blocked: make([]bool, ports), held: make([][]Message, ports),
+		portWM: make([]int64, ports), forwarded: NoWatermark}
+	for i := range d.merge.portWM {
+		d.merge.portWM[i] = NoWatermark
+	}
+	return d
+}
+
+// route applies barrier alignment for a merging dataflow, then handles the
+// message.
+func (d *Dataflow) route(ctx context.Context, m Message) error {
+	a := d.merge
+	if a == nil {
+		return d.handle(ctx, m)
+	}
+	p := m.Port
+	if a.blocked[p] {
+		a.held[p] = append(a.held[p], m)
+		return nil
+	}
+	switch m.Kind {
+	case MsgBarrier:
+		a.blocked[p] = true
+		a.arrived++
+		if a.arrived < a.ports {
+			return nil
+		}
+		err := d.handle(ctx, m)
+		a.arrived = 0
+		held := a.held
+		a.held = make([][]Message, a.ports)
+		for i := range a.blocked {
+			a.blocked[i] = false
+		}
+		for _, msgs := range held {
+			for _, hm := range msgs {
+				if rerr := d.route(ctx, hm); rerr != nil && err == nil {
+					err = rerr
+				}
+			}
+		}
+		return err
+	case MsgWatermark:
+		if m.Watermark > a.portWM[p] {
+			a.portWM[p] = m.Watermark
+		}
+		low := a.portWM[0]
+		for _, w := range a.portWM[1:] {
+			low = min(low, w)
+		}
+		if low > a.forwarded {
+			a.forwarded = low
+			return d.watermark(ctx, low)
+		}
+		return nil
+	}
+	return d.handle(ctx, m)
+}
+
+// Forward is the last operator of a branch of a merging dataflow: it passes
+// the branch's chunks, watermarks and barriers on, tagged with its port.
+type Forward struct {
+	to   *Dataflow
+	port int
+}
+
+// NewForward passes a branch's output to port of to.
+func NewForward(to *Dataflow, port int) *Forward { return &Forward{to: to, port: port} }
+
+func (f *Forward) Process(ctx context.Context, _ int, c Chunk, _ Emit) error {
+	if c.Len() == 0 {
+		return nil
+	}
+	c.Rec.Retain()
+	return f.to.Send(ctx, Message{Chunk: c, Port: f.port})
+}
+
+func (f *Forward) Watermark(ctx context.Context, wm int64, _ Emit) error {
+	return f.to.Send(ctx, Message{Kind: MsgWatermark, Watermark: wm, Port: f.port})
+}
+
+func (f *Forward) Barrier(ctx context.Context, b Barrier, _ Emit) error {
+	return f.to.Send(ctx, Message{Kind: MsgBarrier, Barrier: b, Port: f.port})
 }
 
 // NewDataflow chains ops; the last is usually a Materialize. source, when
 // set, filters late rows and derives watermarks from the input. ack is
 // called when a barrier has passed every operator.
-func NewDataflow(name string, source *WatermarkFilter, ops []Operator, ack func(epoch uint64), logger *slog.Logger) *Dataflow {
+func NewDataflow(name string, source *WatermarkFilter, ops []Operator, ack func(d *Dataflow, epoch uint64), logger *slog.Logger) *Dataflow {
 	d := &Dataflow{Name: name, in: make(chan Message, inputQueue), done: make(chan struct{}),
 		source: source, ops: ops, acks: ack, logger: logger}
 	d.emits = make([]Emit, len(ops)+1)
@@ -115,7 +220,7 @@ func (d *Dataflow) Run(ctx context.Context) {
 			d.drain()
 			return
 		case m := <-d.in:
-			if err := d.handle(ctx, m); err != nil {
+			if err := d.route(ctx, m); err != nil {
 				if ctx.Err() != nil {
 					d.drain()
 					return
@@ -151,7 +256,7 @@ func (d *Dataflow) handle(ctx context.Context, m Message) (err error) {
 			err = fmt.Errorf("internal error in view %s: %v", d.Name, r)
 			d.logger.Error("dataflow panic", "view", d.Name, "panic", r, "stack", string(debug.Stack()))
 			if m.Kind == MsgBarrier && d.acks != nil {
-				d.acks(m.Barrier.Epoch)
+				d.acks(d, m.Barrier.Epoch)
 			}
 		}
 	}()
@@ -189,7 +294,7 @@ func (d *Dataflow) handle(ctx context.Context, m Message) (err error) {
 			}
 		}
 		if d.acks != nil {
-			d.acks(m.Barrier.Epoch)
+			d.acks(d, m.Barrier.Epoch)
 		}
 		return errors.Join(errs...)
 	}
