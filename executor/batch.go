@@ -224,6 +224,29 @@ func StreamPlan(n plan.Node, ectx *expr.EvalContext) (upper []Operator, branches
 		above = append(above, cur)
 		cur = ins[0]
 	}
+	if j, ok := cur.(*plan.Join); ok {
+		// A join of two chains: its operator is the first above the merge.
+		for _, in := range []plan.Node{j.Left, j.Right} {
+			scan, ops, err := StreamOps(in, ectx)
+			if err != nil {
+				return nil, nil, err
+			}
+			branches = append(branches, StreamBranch{Scan: scan, Ops: ops})
+		}
+		op, err := NewStreamJoin(j, ectx)
+		if err != nil {
+			return nil, nil, err
+		}
+		upper = append(upper, op)
+		for i := len(above) - 1; i >= 0; i-- {
+			op, err := streamOperator(above[i], ectx)
+			if err != nil {
+				return nil, nil, err
+			}
+			upper = append(upper, op)
+		}
+		return upper, branches, nil
+	}
 	union, ok := cur.(*plan.SetOp)
 	if !ok {
 		scan, ops, err := StreamOps(n, ectx)

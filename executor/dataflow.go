@@ -272,6 +272,11 @@ func (d *Dataflow) handle(ctx context.Context, m Message) (err error) {
 			}
 			return nil
 		}
+		if d.merge != nil && len(d.ops) > 0 && m.Chunk.Len() > 0 {
+			// A merging dataflow tells its first operator which input a
+			// chunk came on: a join needs to know the side.
+			return d.ops[0].Process(ctx, m.Port, m.Chunk, d.emits[0])
+		}
 		return d.push(ctx, 0, m.Chunk)
 	case MsgWatermark:
 		return d.watermark(ctx, m.Watermark)

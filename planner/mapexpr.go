@@ -92,3 +92,20 @@ func mapExpr(e expr.Expr, f func(expr.Expr) (expr.Expr, bool, error)) (expr.Expr
 	}
 	return e, nil
 }
+
+// exprKey identifies an expression by structure: two expressions with the
+// same key compute the same value from the same input row. String is for
+// people and names columns (e.v and kv.v both print as v); the key numbers
+// them instead.
+func exprKey(e expr.Expr) string {
+	k, err := mapExpr(e, func(x expr.Expr) (expr.Expr, bool, error) {
+		if r, ok := x.(*expr.ColumnRef); ok {
+			return &expr.ColumnRef{Index: r.Index, T: r.T}, true, nil
+		}
+		return nil, false, nil
+	})
+	if err != nil {
+		return e.String()
+	}
+	return k.String()
+}

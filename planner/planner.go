@@ -89,7 +89,12 @@ func (p *Planner) PlanView(sel *pg.SelectStmt, emitOnWindowClose bool) (*View, e
 		case *plan.Limit:
 			return pgerror.New(pgerror.FeatureNotSupported, "LIMIT in a materialized view is not supported yet (Top-N comes with ROW_NUMBER)")
 		case *plan.Join:
-			return pgerror.New(pgerror.FeatureNotSupported, "joins in a materialized view are not supported yet")
+			switch {
+			case len(n.LeftKeys) == 0:
+				return pgerror.New(pgerror.FeatureNotSupported, "a join in a materialized view needs an equality between the two sides (ON a.k = b.k); cross joins are not supported")
+			case n.Residual != nil && n.Type != plan.InnerJoin:
+				return pgerror.New(pgerror.FeatureNotSupported, "an outer join in a materialized view takes only equalities between the two sides in ON; filter in WHERE instead")
+			}
 		case *plan.TableFunction:
 			return errTableFunctionStream(n)
 		}

@@ -388,7 +388,7 @@ func (p *Planner) sortTarget(b *binder, n *pg.Node, names []string, targets *[]e
 		return 0, err
 	}
 	for i, t := range (*targets)[:len(names)] {
-		if t.String() == e.String() {
+		if exprKey(t) == exprKey(e) {
 			return i, nil
 		}
 	}
@@ -431,7 +431,7 @@ func (p *Planner) aggregate(input plan.Node, sc *scope, groups []expr.Expr, aggs
 	var preCols types.Schema
 	add := func(e expr.Expr, name string) int {
 		for i, x := range pre {
-			if x.String() == e.String() {
+			if exprKey(x) == exprKey(e) {
 				return i
 			}
 		}
@@ -443,7 +443,7 @@ func (p *Planner) aggregate(input plan.Node, sc *scope, groups []expr.Expr, aggs
 	var outCols types.Schema
 	keyIndex := map[string]int{}
 	for _, g := range groups {
-		if _, dup := keyIndex[g.String()]; dup {
+		if _, dup := keyIndex[exprKey(g)]; dup {
 			continue
 		}
 		name := g.String()
@@ -456,7 +456,7 @@ func (p *Planner) aggregate(input plan.Node, sc *scope, groups []expr.Expr, aggs
 				node.WindowEnd, node.WindowShift = len(node.Keys), sc.windowSize
 			}
 		}
-		keyIndex[g.String()] = len(node.Keys)
+		keyIndex[exprKey(g)] = len(node.Keys)
 		node.Keys = append(node.Keys, add(g, name))
 		outCols = append(outCols, types.Column{Name: name, Type: g.Type()})
 	}
@@ -477,7 +477,7 @@ func (p *Planner) aggregate(input plan.Node, sc *scope, groups []expr.Expr, aggs
 	// With both window columns grouped, window_end is the exact close time.
 	for _, g := range groups {
 		if ref, ok := g.(*expr.ColumnRef); ok && ref.Index == sc.windowEnd && sc.windowOnEventTime {
-			node.WindowEnd, node.WindowShift = keyIndex[g.String()], 0
+			node.WindowEnd, node.WindowShift = keyIndex[exprKey(g)], 0
 		}
 	}
 	for _, c := range aggs.calls {
@@ -507,7 +507,7 @@ func (p *Planner) aggregate(input plan.Node, sc *scope, groups []expr.Expr, aggs
 					return &expr.ColumnRef{Index: k, T: outCols[k].Type, Name: outCols[k].Name}, true, nil
 				}
 			}
-			if k, ok := keyIndex[x.String()]; ok {
+			if k, ok := keyIndex[exprKey(x)]; ok {
 				return &expr.ColumnRef{Index: k, T: outCols[k].Type, Name: outCols[k].Name}, true, nil
 			}
 			if ref, ok := x.(*expr.ColumnRef); ok {
