@@ -44,6 +44,8 @@ type binder struct {
 	// outer is the query around the one being bound when that one is a
 	// subquery in an expression; see subquery.go.
 	outer *outerQuery
+	// ctes are the WITH queries in scope; see cte.go.
+	ctes *cteScope
 }
 
 func (b *binder) bind(n *pg.Node, s *scope) (expr.Expr, error) {

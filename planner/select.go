@@ -25,7 +25,11 @@ func (p *Planner) query(b *binder, sel *pg.SelectStmt) (plan.Node, error) {
 func (p *Planner) selectQuery(b *binder, sel *pg.SelectStmt, keepUntyped bool) (plan.Node, error) {
 	b.planner = p // for the subqueries in its expressions
 	if sel.WithClause != nil {
-		return nil, pgerror.New(pgerror.FeatureNotSupported, "WITH queries are not supported yet")
+		saved := b.ctes
+		defer func() { b.ctes = saved }()
+		if err := b.withClause(sel.WithClause); err != nil {
+			return nil, err
+		}
 	}
 	if sel.Op != pg.SetOperation_SETOP_NONE {
 		return p.setOperation(b, sel)
@@ -539,6 +543,9 @@ func (p *Planner) fromItem(b *binder, n *pg.Node) (plan.Node, *scope, error) {
 	switch {
 	case n.GetRangeVar() != nil:
 		rv := n.GetRangeVar()
+		if sub := b.cteReference(rv); sub != nil {
+			return p.fromItem(b, sub)
+		}
 		name := rv.Relname
 		scan, err := p.rangeVar(rv.Schemaname, name, int(rv.Location)+1)
 		if err != nil {
@@ -567,7 +574,7 @@ func (p *Planner) fromItem(b *binder, n *pg.Node) (plan.Node, *scope, error) {
 		rs := n.GetRangeSubselect()
 		// A subquery in FROM does not see the FROM items beside it (there is
 		// no LATERAL), but does see the queries around this one.
-		sub := &binder{params: b.params, aggs: &aggContext{placeholders: map[*expr.ColumnRef]int{}}, outer: b.outer}
+		sub := &binder{params: b.params, aggs: &aggContext{placeholders: map[*expr.ColumnRef]int{}}, outer: b.outer, ctes: b.ctes}
 		node, err := p.query(sub, rs.Subquery.GetSelectStmt())
 		b.params = sub.params
 		if err != nil {

@@ -104,7 +104,7 @@ func (p *Planner) setOperation(b *binder, sel *pg.SelectStmt) (plan.Node, error)
 // (aggregates belong to the branch), keeping untyped output columns for the
 // set operation to resolve.
 func (p *Planner) setOpBranch(b *binder, sel *pg.SelectStmt) (plan.Node, error) {
-	sub := &binder{params: b.params, aggs: newAggContext(), outer: b.outer, planner: p}
+	sub := &binder{params: b.params, aggs: newAggContext(), outer: b.outer, planner: p, ctes: b.ctes}
 	n, err := p.selectQuery(sub, sel, true)
 	b.params = sub.params
 	if err != nil && sel.Op == pg.SetOperation_SETOP_NONE {

@@ -144,7 +144,7 @@ func (b *binder) subLink(sl *pg.SubLink, s *scope) (expr.Expr, error) {
 		return nil, pgerror.New(pgerror.SyntaxError, "subquery is not a SELECT").WithPosition(pos)
 	}
 
-	inner := &binder{params: b.params, aggs: newAggContext(), outer: &outerQuery{scope: s, binder: b}}
+	inner := &binder{params: b.params, aggs: newAggContext(), outer: &outerQuery{scope: s, binder: b}, ctes: b.ctes}
 	root, err := b.planner.query(inner, sel)
 	b.params = inner.params
 	if err != nil {
