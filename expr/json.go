@@ -2,7 +2,6 @@ package expr
 
 import (
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/sluicedb/sluice/pgerror"
 	"github.com/sluicedb/sluice/types"
@@ -55,7 +54,7 @@ func jsonObjectKernel(args []Expr) (evalFn, error) {
 					dst = append(dst, ", "...)
 				}
 				text = appendAsText(text[:0], ra, j, i, argTypes[j])
-				dst = appendJSONString(dst, text)
+				dst = types.AppendJSONString(dst, text)
 				dst = append(dst, ": "...)
 				k := j + 1
 				switch t := argTypes[k]; {
@@ -69,13 +68,13 @@ func jsonObjectKernel(args []Expr) (evalFn, error) {
 					case t == types.Bool:
 						dst = append(dst, "false"...)
 					case t.IsNumeric() && !isJSONNumber(text):
-						dst = appendJSONString(dst, text) // NaN, Infinity
+						dst = types.AppendJSONString(dst, text) // NaN, Infinity
 					default:
 						dst = append(dst, text...)
 					}
 				default:
 					text = appendAsText(text[:0], ra, k, i, t)
-					dst = appendJSONString(dst, text)
+					dst = types.AppendJSONString(dst, text)
 				}
 			}
 			dst = append(dst, '}')
@@ -89,34 +88,4 @@ func jsonObjectKernel(args []Expr) (evalFn, error) {
 func isJSONNumber(b []byte) bool {
 	_, err := strconv.ParseFloat(string(b), 64)
 	return err == nil && len(b) > 0 && b[0] != 'I' && b[0] != 'N' && b[0] != '+' && (b[0] != '-' || len(b) < 2 || b[1] != 'I')
-}
-
-// appendJSONString appends s as a JSON string literal.
-func appendJSONString(dst, s []byte) []byte {
-	dst = append(dst, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		switch {
-		case c == '"' || c == '\\':
-			dst = append(dst, '\\', c)
-		case c == '\n':
-			dst = append(dst, '\\', 'n')
-		case c == '\r':
-			dst = append(dst, '\\', 'r')
-		case c == '\t':
-			dst = append(dst, '\\', 't')
-		case c < 0x20:
-			dst = append(dst, `\u00`...)
-			dst = append(dst, "0123456789abcdef"[c>>4], "0123456789abcdef"[c&15])
-		case c < utf8.RuneSelf:
-			dst = append(dst, c)
-		default:
-			_, size := utf8.DecodeRune(s[i:])
-			dst = append(dst, s[i:i+size]...)
-			i += size
-			continue
-		}
-		i++
-	}
-	return append(dst, '"')
 }

@@ -122,7 +122,7 @@ func (p *jsonParser) value(out []byte) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		return appendJSONString(out, str), nil
+		return AppendJSONString(out, str), nil
 	case c == '-' || isDigit(c):
 		return p.number(out)
 	case c == '}' || c == ']' || c == ',' || c == ':':
@@ -222,7 +222,7 @@ func (p *jsonParser) object(out []byte) ([]byte, error) {
 		if written > 0 {
 			out = append(out, ',', ' ')
 		}
-		out = appendJSONString(out, m.key)
+		out = AppendJSONString(out, m.key)
 		out = append(out, ':', ' ')
 		out = append(out, vals[m.start:m.end]...)
 		written++
@@ -363,9 +363,9 @@ func (p *jsonParser) hex4() (rune, bool) {
 	return r, true
 }
 
-// appendJSONString appends s as a JSON string literal the way jsonb prints
+// AppendJSONString appends s as a JSON string literal the way jsonb prints
 // it (PostgreSQL's escape_json).
-func appendJSONString(out, s []byte) []byte {
+func AppendJSONString(out, s []byte) []byte {
 	out = append(out, '"')
 	for _, c := range s {
 		switch c {
