@@ -36,6 +36,9 @@ type StreamJoin struct {
 	residual *expr.Program
 	ectx     *expr.EvalContext
 	schema   *arrow.Schema
+	// For a window join: when each key's window ends, to free it.
+	closing byEnd[string]
+	ends    map[string]int64
 }
 
 // NewStreamJoin builds the streaming join of n. A residual predicate is only
@@ -59,6 +62,9 @@ func NewStreamJoin(n *plan.Join, ectx *expr.EvalContext) (*StreamJoin, error) {
 		j.width[s] = len(schemas[s])
 		j.side[s] = map[string]map[string]int64{}
 		j.size[s] = map[string]int64{}
+	}
+	if n.WindowKey >= 0 {
+		j.ends = map[string]int64{}
 	}
 	j.outer[0] = n.Type == plan.LeftJoin || n.Type == plan.FullJoin
 	j.outer[1] = n.Type == plan.RightJoin || n.Type == plan.FullJoin
@@ -167,6 +173,13 @@ func (j *StreamJoin) Process(ctx context.Context, input int, c Chunk, emit Emit)
 		if set == nil {
 			set = map[string]int64{}
 			j.side[me][key] = set
+			if j.ends != nil {
+				if _, known := j.ends[key]; !known {
+					end := int64At(keyCols[j.node.WindowKey], i) + j.node.WindowShift
+					j.ends[key] = end
+					j.closing.add(end, key)
+				}
+			}
 		}
 		if op == Insert {
 			set[row]++
@@ -225,6 +238,24 @@ func (j *StreamJoin) Process(ctx context.Context, input int, c Chunk, emit Emit)
 	}
 	return emit(ctx, Chunk{Rec: rec, Ops: ops})
 }
+
+// Watermark frees the state of the windows of a window join that the
+// watermark has passed: no row of theirs can arrive any more (it would be
+// late), so their joined rows are final. Nothing is emitted.
+func (j *StreamJoin) Watermark(_ context.Context, wm int64, _ Emit) error {
+	for j.closing.endsBy(wm) {
+		key := j.closing.next().v
+		delete(j.ends, key)
+		for s := 0; s < 2; s++ {
+			delete(j.side[s], key)
+			delete(j.size[s], key)
+		}
+	}
+	return nil
+}
+
+// Keys is the number of join keys held in state, for tests and metrics.
+func (j *StreamJoin) Keys() int { return len(j.side[0]) + len(j.side[1]) }
 
 func allInserts(ops []Op) bool {
 	for _, op := range ops {

@@ -176,6 +176,11 @@ type Join struct {
 	LeftKeys, RightKeys []int
 	Residual            expr.Expr // nil: none
 	Cols                types.Schema
+	// WindowKey, when ≥ 0, is the position among the keys of a pair of
+	// event-time window bounds (a window join): the window ends at the key's
+	// value plus WindowShift, after which its state can be freed.
+	WindowKey   int
+	WindowShift int64
 }
 
 // SortKey orders by one column.
@@ -301,6 +306,12 @@ func (n *Join) Explain() string {
 	s := fmt.Sprintf("HashJoin %s left-keys=%v right-keys=%v", n.Type, n.LeftKeys, n.RightKeys)
 	if n.Residual != nil {
 		s += " residual=" + n.Residual.String()
+	}
+	if n.WindowKey >= 0 {
+		s += fmt.Sprintf(" window-join state-freed-at=watermark≥key%d", n.WindowKey)
+		if n.WindowShift != 0 {
+			s += "+" + FormatMicros(n.WindowShift)
+		}
 	}
 	return s
 }

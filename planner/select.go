@@ -64,7 +64,7 @@ func (p *Planner) selectQuery(b *binder, sel *pg.SelectStmt, keepUntyped bool) (
 			continue
 		}
 		joined := join(sc, s)
-		input = &plan.Join{Left: input, Right: n, Type: plan.InnerJoin, Cols: joined.schema()}
+		input = &plan.Join{Left: input, Right: n, Type: plan.InnerJoin, Cols: joined.schema(), WindowKey: -1}
 		sc = joined
 	}
 
@@ -644,7 +644,7 @@ func (p *Planner) joinExpr(b *binder, j *pg.JoinExpr) (plan.Node, *scope, error)
 		return nil, nil, err
 	}
 	sc := join(ls, rs)
-	node := &plan.Join{Left: left, Right: right, Cols: sc.schema()}
+	node := &plan.Join{Left: left, Right: right, Cols: sc.schema(), WindowKey: -1}
 	switch j.Jointype {
 	case pg.JoinType_JOIN_INNER:
 		node.Type = plan.InnerJoin
@@ -666,6 +666,7 @@ func (p *Planner) joinExpr(b *binder, j *pg.JoinExpr) (plan.Node, *scope, error)
 			return nil, nil, err
 		}
 		splitJoinCondition(node, cond, len(ls.cols))
+		markWindowJoin(node, ls, rs)
 	}
 	if j.Alias != nil {
 		for i := range sc.cols {
@@ -673,6 +674,28 @@ func (p *Planner) joinExpr(b *binder, j *pg.JoinExpr) (plan.Node, *scope, error)
 		}
 	}
 	return node, sc, nil
+}
+
+// markWindowJoin finds, among a join's key pairs, one that pairs the same
+// window bound of event-time windows on both sides (window_start with
+// window_start, or window_end with window_end): rows of a window can only
+// match rows of the same window, so once the watermark passes its end the
+// window's state on both sides can be freed.
+func markWindowJoin(j *plan.Join, ls, rs *scope) {
+	j.WindowKey = -1
+	if !ls.windowOnEventTime || !rs.windowOnEventTime || ls.session != nil || rs.session != nil {
+		return
+	}
+	for i := range j.LeftKeys {
+		l, r := j.LeftKeys[i], j.RightKeys[i]
+		switch {
+		case l == ls.windowEnd && r == rs.windowEnd:
+			j.WindowKey, j.WindowShift = i, 0
+			return
+		case l == ls.windowStart && r == rs.windowStart && ls.windowSize == rs.windowSize:
+			j.WindowKey, j.WindowShift = i, ls.windowSize
+		}
+	}
 }
 
 // splitJoinCondition takes the equalities between a left and a right column
