@@ -181,7 +181,7 @@ func (e *Engine) explain(x *parser.Explain) (*result, error) {
 	var p plan.Node
 	switch st := x.Statement.(type) {
 	case *parser.CreateMaterializedView:
-		v, err := e.planner.PlanView(st.Query.GetSelectStmt(), st.EmitOnWindowClose)
+		v, err := e.planner.PlanView(st.Query.GetSelectStmt(), st.EmitOnWindowClose, st.Temporal...)
 		if err != nil {
 			return nil, err
 		}

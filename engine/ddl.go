@@ -261,7 +261,7 @@ func (e *Engine) createView(ctx context.Context, s *parser.CreateMaterializedVie
 	if found, err := e.exists(s.Name.Name, s.IfNotExists); found || err != nil {
 		return err
 	}
-	v, err := e.planner.PlanView(s.Query.GetSelectStmt(), s.EmitOnWindowClose)
+	v, err := e.planner.PlanView(s.Query.GetSelectStmt(), s.EmitOnWindowClose, s.Temporal...)
 	if err != nil {
 		return err
 	}

@@ -233,7 +233,7 @@ func (e *Engine) createSink(ctx context.Context, s *parser.CreateSink) error {
 		}
 		v, err = e.planner.PlanSinkFrom(s.From.Name)
 	} else {
-		v, err = e.planner.PlanView(s.Query.GetSelectStmt(), s.EmitOnWindowClose)
+		v, err = e.planner.PlanView(s.Query.GetSelectStmt(), s.EmitOnWindowClose, s.Temporal...)
 	}
 	if err != nil {
 		return err

@@ -55,7 +55,7 @@ func (e *Engine) planSubscribe(s *parser.Subscribe) (*planner.View, error) {
 		}
 		v, err = e.planner.PlanSinkFrom(s.Name.Name)
 	} else {
-		v, err = e.planner.PlanView(s.Query.GetSelectStmt(), false)
+		v, err = e.planner.PlanView(s.Query.GetSelectStmt(), false, s.Temporal...)
 	}
 	return v, err
 }

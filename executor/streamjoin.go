@@ -118,6 +118,16 @@ func (j *StreamJoin) Process(ctx context.Context, input int, c Chunk, emit Emit)
 		return nil
 	}
 	me, other := input, 1-input
+	if j.node.Temporal {
+		if me == 1 {
+			// The looked-up side only changes the state: rows already
+			// joined stay as they were.
+			return j.applyState(me, c)
+		}
+		if c.Ops != nil && !allInserts(c.Ops) {
+			return fmt.Errorf("a temporal join's left side must be append-only")
+		}
+	}
 	keys := j.keyEnc[me].Encode(c.Rec)
 	rows := j.rowEnc[me].Encode(c.Rec)
 	keyCols := make([]arrow.Array, 0, len(j.node.LeftKeys))
@@ -153,7 +163,7 @@ func (j *StreamJoin) Process(ctx context.Context, input int, c Chunk, emit Emit)
 		// An outer other side: its rows of this key were NULL-padded while
 		// this side had none; the first row here replaces that, the last
 		// one gone brings it back.
-		if j.outer[other] && op == Insert && hadMine == 0 {
+		if j.outer[other] && op == Insert && hadMine == 0 && !j.node.Temporal {
 			for r, cnt := range matches {
 				for ; cnt > 0; cnt-- {
 					pair("", r, Delete)
@@ -167,6 +177,9 @@ func (j *StreamJoin) Process(ctx context.Context, input int, c Chunk, emit Emit)
 		}
 		if len(matches) == 0 && j.outer[me] {
 			pair(row, "", op)
+		}
+		if j.node.Temporal {
+			continue // the stream side is looked up from, never into: no state
 		}
 		// Update this side's state.
 		set := j.side[me][key]
@@ -237,6 +250,36 @@ func (j *StreamJoin) Process(ctx context.Context, input int, c Chunk, emit Emit)
 		ops = nil
 	}
 	return emit(ctx, Chunk{Rec: rec, Ops: ops})
+}
+
+// applyState folds a chunk of side me into the state without emitting.
+func (j *StreamJoin) applyState(me int, c Chunk) error {
+	keys := j.keyEnc[me].Encode(c.Rec)
+	rows := j.rowEnc[me].Encode(c.Rec)
+	for i := range rows {
+		key, row := string(keys[i]), string(rows[i])
+		set := j.side[me][key]
+		if c.OpAt(i) == Insert {
+			if set == nil {
+				set = map[string]int64{}
+				j.side[me][key] = set
+			}
+			set[row]++
+			j.size[me][key]++
+			continue
+		}
+		if set == nil {
+			continue
+		}
+		if set[row]--; set[row] <= 0 {
+			delete(set, row)
+		}
+		if j.size[me][key]--; j.size[me][key] <= 0 {
+			delete(j.size[me], key)
+			delete(j.side[me], key)
+		}
+	}
+	return nil
 }
 
 // Watermark frees the state of the windows of a window join that the

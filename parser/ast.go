@@ -127,7 +127,10 @@ type CreateMaterializedView struct {
 	Query             *pg_query.Node
 	QueryText         string
 	EmitOnWindowClose bool
-	text              string
+	// Temporal names the FROM items marked FOR SYSTEM_TIME AS OF
+	// PROCTIME() (by alias, or name when there is none).
+	Temporal []string
+	text     string
 }
 
 // CreateSink is CREATE SINK s FROM relation WITH (...) [FORMAT ...] (From
@@ -142,7 +145,10 @@ type CreateSink struct {
 	EmitOnWindowClose bool
 	Options           []Option
 	Format            *Format
-	text              string
+	// Temporal names the FROM items marked FOR SYSTEM_TIME AS OF
+	// PROCTIME() (by alias, or name when there is none).
+	Temporal []string
+	text     string
 }
 
 // Show is SHOW SOURCES | TABLES | MATERIALIZED VIEWS | VIEWS | SINKS, and
@@ -189,7 +195,10 @@ type Subscribe struct {
 	Name      *ObjectName
 	Query     *pg_query.Node
 	QueryText string
-	text      string
+	// Temporal names the FROM items marked FOR SYSTEM_TIME AS OF
+	// PROCTIME() (by alias, or name when there is none).
+	Temporal []string
+	text     string
 }
 
 // DeclareSubscribe is DECLARE c CURSOR FOR SUBSCRIBE ...: a cursor over a

@@ -381,23 +381,39 @@ func unsupportedConstraint(c *pg_query.Constraint) error {
 }
 
 // query parses tokens [from, to) as a query and returns its SelectStmt.
-func (p *stmtParser) query(from, to int) (*pg_query.Node, error) {
+// A FROM item followed by FOR SYSTEM_TIME AS OF PROCTIME() (a temporal join,
+// which PostgreSQL's grammar does not have) is handed to the grammar without
+// that clause; its name (or alias) is listed in temporal.
+func (p *stmtParser) query(from, to int) (node *pg_query.Node, temporal []string, err error) {
 	if from >= to {
-		return nil, p.src.syntaxErrorAt(from)
+		return nil, nil, p.src.syntaxErrorAt(from)
 	}
-	node, err := p.src.newStandardText().tokens(from, to).parse()
+	text := p.src.newStandardText()
+	start := from
+	for i := from; i+6 < to; i++ {
+		if p.wordAt(i) == "for" && p.wordAt(i+1) == "system_time" && p.wordAt(i+2) == "as" && p.wordAt(i+3) == "of" &&
+			p.wordAt(i+4) == "proctime" && p.isAt(i+5, pg_query.Token_ASCII_40) && p.isAt(i+6, pg_query.Token_ASCII_41) {
+			if i == from || p.wordAt(i-1) == "" {
+				return nil, nil, p.errorAt(i, pgerror.SyntaxError, "FOR SYSTEM_TIME AS OF PROCTIME() must follow a table name or alias")
+			}
+			temporal = append(temporal, p.wordAt(i-1))
+			text.tokens(start, i).lit(" ")
+			start, i = i+7, i+6
+		}
+	}
+	node, err = text.tokens(start, to).parse()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	sel := node.GetSelectStmt()
 	if sel == nil {
-		return nil, p.src.syntaxErrorAt(from)
+		return nil, nil, p.src.syntaxErrorAt(from)
 	}
 	if sel.IntoClause != nil {
-		return nil, &pgerror.Error{Code: pgerror.SyntaxError, Position: Position(sel.IntoClause.GetRel().GetLocation()),
+		return nil, nil, &pgerror.Error{Code: pgerror.SyntaxError, Position: Position(sel.IntoClause.GetRel().GetLocation()),
 			Message: "SELECT ... INTO is not allowed here"}
 	}
-	return node, nil
+	return node, temporal, nil
 }
 
 // trailingEmit reports whether tokens [lo, *hi) end with EMIT ON WINDOW
@@ -439,7 +455,7 @@ func (p *stmtParser) createMaterializedView() (*CreateMaterializedView, error) {
 	case end-2 >= p.i && p.wordAt(end-2) == "with" && p.wordAt(end-1) == "data":
 		end -= 2
 	}
-	if st.Query, err = p.query(p.i, end); err != nil {
+	if st.Query, st.Temporal, err = p.query(p.i, end); err != nil {
 		return nil, err
 	}
 	st.QueryText = p.src.text(p.i, end)
@@ -488,7 +504,7 @@ func (p *stmtParser) createSink() (*CreateSink, error) {
 			}
 			return end == p.hi
 		})
-		if st.Query, err = p.query(p.i, end); err != nil {
+		if st.Query, st.Temporal, err = p.query(p.i, end); err != nil {
 			return nil, err
 		}
 		st.QueryText = p.src.text(p.i, end)

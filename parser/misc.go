@@ -86,7 +86,7 @@ func (p *stmtParser) subscribe() (*Subscribe, error) {
 		if err != nil {
 			return nil, err
 		}
-		if st.Query, err = p.query(p.i+1, closeParen); err != nil {
+		if st.Query, st.Temporal, err = p.query(p.i+1, closeParen); err != nil {
 			return nil, err
 		}
 		st.QueryText = p.src.text(p.i+1, closeParen)

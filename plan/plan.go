@@ -181,6 +181,10 @@ type Join struct {
 	// value plus WindowShift, after which its state can be freed.
 	WindowKey   int
 	WindowShift int64
+	// Temporal joins each left row with the right side as it is when the
+	// row arrives (FOR SYSTEM_TIME AS OF PROCTIME()): later changes of the
+	// right side do not change rows already joined.
+	Temporal bool
 }
 
 // SortKey orders by one column.
@@ -245,6 +249,9 @@ func (n *Aggregate) Kind() Kind {
 	return Retract
 }
 func (n *Join) Kind() Kind {
+	if n.Temporal && n.Left.Kind() == AppendOnly {
+		return AppendOnly
+	}
 	if n.Left.Kind() == AppendOnly && n.Right.Kind() == AppendOnly && n.Type == InnerJoin {
 		return AppendOnly
 	}
@@ -306,6 +313,9 @@ func (n *Join) Explain() string {
 	s := fmt.Sprintf("HashJoin %s left-keys=%v right-keys=%v", n.Type, n.LeftKeys, n.RightKeys)
 	if n.Residual != nil {
 		s += " residual=" + n.Residual.String()
+	}
+	if n.Temporal {
+		s += " temporal (lookup at arrival, no state for the left side)"
 	}
 	if n.WindowKey >= 0 {
 		s += fmt.Sprintf(" window-join state-freed-at=watermark≥key%d", n.WindowKey)

@@ -46,6 +46,9 @@ type binder struct {
 	outer *outerQuery
 	// ctes are the WITH queries in scope; see cte.go.
 	ctes *cteScope
+	// temporal names the FROM items of a streaming query marked FOR
+	// SYSTEM_TIME AS OF PROCTIME().
+	temporal map[string]bool
 }
 
 func (b *binder) bind(n *pg.Node, s *scope) (expr.Expr, error) {
@@ -502,7 +505,7 @@ func (b *binder) funcCall(f *pg.FuncCall, s *scope) (expr.Expr, error) {
 	name := funcName(f.Funcname)
 	pos := int(f.Location) + 1
 	if f.Over != nil {
-		return nil, pgerror.New(pgerror.FeatureNotSupported, "window functions (OVER) are not supported yet").WithPosition(pos)
+		return nil, pgerror.New(pgerror.FeatureNotSupported, "window function %s is not supported here", name).WithPosition(pos).WithHint(topNLimitHint)
 	}
 	if aggFuncs[name] {
 		return b.aggregate(name, f, s)

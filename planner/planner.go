@@ -61,9 +61,16 @@ type View struct {
 	Schema    types.Schema
 }
 
-// PlanView plans the query of a materialized view for streaming.
-func (p *Planner) PlanView(sel *pg.SelectStmt, emitOnWindowClose bool) (*View, error) {
+// PlanView plans the query of a materialized view for streaming. temporal
+// names the FROM items marked FOR SYSTEM_TIME AS OF PROCTIME().
+func (p *Planner) PlanView(sel *pg.SelectStmt, emitOnWindowClose bool, temporal ...string) (*View, error) {
 	b := &binder{aggs: newAggContext()}
+	if len(temporal) > 0 {
+		b.temporal = map[string]bool{}
+		for _, t := range temporal {
+			b.temporal[t] = true
+		}
+	}
 	n, err := p.query(b, sel)
 	if err != nil {
 		return nil, err
@@ -90,6 +97,10 @@ func (p *Planner) PlanView(sel *pg.SelectStmt, emitOnWindowClose bool) (*View, e
 			return pgerror.New(pgerror.FeatureNotSupported, "LIMIT in a materialized view is not supported yet (Top-N comes with ROW_NUMBER)")
 		case *plan.Join:
 			switch {
+			case n.Temporal && (n.Type != plan.InnerJoin && n.Type != plan.LeftJoin):
+				return pgerror.New(pgerror.FeatureNotSupported, "a temporal join (FOR SYSTEM_TIME AS OF PROCTIME()) must be an inner or left join with the looked-up relation on the right")
+			case n.Temporal && !n.Left.Kind().IsAppendOnly():
+				return pgerror.New(pgerror.FeatureNotSupported, "a temporal join needs an append-only left side (a source or an APPEND ONLY table)")
 			case len(n.LeftKeys) == 0:
 				return pgerror.New(pgerror.FeatureNotSupported, "a join in a materialized view needs an equality between the two sides (ON a.k = b.k); cross joins are not supported")
 			case n.Residual != nil && n.Type != plan.InnerJoin:

@@ -44,6 +44,13 @@ func (p *Planner) selectQuery(b *binder, sel *pg.SelectStmt, keepUntyped bool) (
 		return nil, pgerror.New(pgerror.FeatureNotSupported, "SELECT INTO and locking clauses are not supported")
 	}
 
+	// A Top-N (ROW_NUMBER() in a subquery filtered in WHERE) binds its
+	// subquery and the filter together; see topn.go.
+	topN, where, err := p.topNPattern(sel)
+	if err != nil {
+		return nil, err
+	}
+
 	// FROM
 	var input plan.Node
 	sc := newScope()
@@ -55,7 +62,15 @@ func (p *Planner) selectQuery(b *binder, sel *pg.SelectStmt, keepUntyped bool) (
 		if input != nil {
 			left = sc
 		}
-		n, s, lateral, err := p.fromListItem(b, item, input, left)
+		var n plan.Node
+		var s *scope
+		var lateral bool
+		var err error
+		if topN != nil && item == topN.item {
+			n, s, err = p.topNFrom(b, topN)
+		} else {
+			n, s, lateral, err = p.fromListItem(b, item, input, left)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -69,8 +84,8 @@ func (p *Planner) selectQuery(b *binder, sel *pg.SelectStmt, keepUntyped bool) (
 	}
 
 	// WHERE
-	if sel.WhereClause != nil {
-		pred, err := b.bindFolded(sel.WhereClause, sc)
+	if where != nil {
+		pred, err := b.bindFolded(where, sc)
 		if err != nil {
 			return nil, err
 		}
@@ -645,6 +660,18 @@ func (p *Planner) joinExpr(b *binder, j *pg.JoinExpr) (plan.Node, *scope, error)
 	}
 	sc := join(ls, rs)
 	node := &plan.Join{Left: left, Right: right, Cols: sc.schema(), WindowKey: -1}
+	// FOR SYSTEM_TIME AS OF PROCTIME() follows the relation's name, before
+	// its alias; match either.
+	isTemporal := func(rv *pg.RangeVar) bool {
+		if rv == nil || b.temporal == nil {
+			return false
+		}
+		return b.temporal[rv.Relname] || (rv.Alias != nil && b.temporal[rv.Alias.Aliasname])
+	}
+	node.Temporal = isTemporal(j.Rarg.GetRangeVar())
+	if rv := j.Larg.GetRangeVar(); isTemporal(rv) {
+		return nil, nil, pgerror.New(pgerror.FeatureNotSupported, "FOR SYSTEM_TIME AS OF PROCTIME() goes on the right side of the join: the relation looked up").WithPosition(int(rv.Location) + 1)
+	}
 	switch j.Jointype {
 	case pg.JoinType_JOIN_INNER:
 		node.Type = plan.InnerJoin
