@@ -78,6 +78,13 @@ func (p *Planner) PlanView(sel *pg.SelectStmt, emitOnWindowClose bool, temporal 
 	if len(b.params) > 0 {
 		return nil, pgerror.New(pgerror.UndefinedParameter, "a materialized view cannot have parameters")
 	}
+	if rewritten := semiJoins(sel); rewritten != nil && hasSubqueries(n) {
+		// IN (subquery) in WHERE runs incrementally as a join.
+		rb := &binder{aggs: newAggContext(), temporal: b.temporal}
+		if rn, err := p.query(rb, rewritten); err == nil {
+			n = rn
+		}
+	}
 	var deps []string
 	var scans int
 	if err := walk(n, func(n plan.Node) error {

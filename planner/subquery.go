@@ -278,6 +278,18 @@ func mapSubquery(q *expr.Subquery, m func(expr.Expr) (expr.Expr, error)) (expr.E
 // refuseSubqueries fails for a node of a materialized view's plan that
 // evaluates a subquery: streaming plans run them only once decorrelated
 // into joins, which is not done yet.
+// hasSubqueries reports whether any node of the plan evaluates a subquery.
+func hasSubqueries(n plan.Node) bool {
+	found := false
+	_ = walk(n, func(n plan.Node) error {
+		if refuseSubqueries(n) != nil {
+			found = true
+		}
+		return nil
+	})
+	return found
+}
+
 func refuseSubqueries(n plan.Node) error {
 	for _, e := range planExprs(n) {
 		if len(expr.Subqueries(e)) > 0 {
