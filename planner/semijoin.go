@@ -12,7 +12,7 @@ import (
 // distinct rows:
 //
 //	SELECT ... FROM a WHERE a.k IN (SELECT b.k FROM b WHERE ...)
-//	→ SELECT ... FROM a JOIN (SELECT DISTINCT b.k FROM b WHERE ...) _semi_1(k) ON a.k = _semi_1.k
+//	→ SELECT ... FROM a JOIN (SELECT DISTINCT b.k FROM b WHERE ...) _semi_1(_semi_1_key) ON a.k = _semi_1._semi_1_key
 //
 // In WHERE, where NULL and false both drop a row, the two agree, and the join
 // is incremental (both sides may change). It returns a rewritten copy, or nil
@@ -50,11 +50,13 @@ func semiJoins(sel *pg.SelectStmt) *pg.SelectStmt {
 		sub.DistinctClause = []*pg.Node{{}}
 		right := &pg.Node{Node: &pg.Node_RangeSubselect{RangeSubselect: &pg.RangeSubselect{
 			Subquery: &pg.Node{Node: &pg.Node_SelectStmt{SelectStmt: sub}},
-			Alias:    &pg.Alias{Aliasname: alias, Colnames: []*pg.Node{pg.MakeStrNode("k")}},
+			// A column name of its own, so that the outer query's names
+			// stay unambiguous.
+			Alias: &pg.Alias{Aliasname: alias, Colnames: []*pg.Node{pg.MakeStrNode(alias + "_key")}},
 		}}}
 		on := pg.MakeAExprNode(pg.A_Expr_Kind_AEXPR_OP, []*pg.Node{pg.MakeStrNode("=")},
 			proto.Clone(sl.Testexpr).(*pg.Node),
-			pg.MakeColumnRefNode([]*pg.Node{pg.MakeStrNode(alias), pg.MakeStrNode("k")}, sl.Location), sl.Location)
+			pg.MakeColumnRefNode([]*pg.Node{pg.MakeStrNode(alias), pg.MakeStrNode(alias + "_key")}, sl.Location), sl.Location)
 		from = pg.MakeJoinExprNode(pg.JoinType_JOIN_INNER, from, right, on)
 	}
 	if n == 0 {

@@ -370,6 +370,21 @@ func Matrix() []Case {
 		same("sessions_per_key", SessionWindows,
 			"SELECT k, count(*) AS sessions, max(n) AS longest FROM {view:session_by_key} GROUP BY k"),
 
+		// Top-N per group and deduplication. Every output column is a
+		// PARTITION BY or ORDER BY column, so rows that tie in the order are
+		// equal in the output and the unspecified order among ties of
+		// ROW_NUMBER() cannot make the results differ.
+		same("top3_per_key", Streams,
+			"SELECT k, v, ts, g, rn FROM (SELECT k, v, ts, g, ROW_NUMBER() OVER (PARTITION BY k ORDER BY v DESC, ts, g) AS rn FROM ev) AS t WHERE rn <= 3"),
+		same("first_per_key", Streams,
+			"SELECT k, ts, g, v FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY k ORDER BY ts, g NULLS FIRST, v) AS rn FROM ev) AS t WHERE rn = 1"),
+		same("top_keys_by_count", Streams,
+			"SELECT k, n, rn FROM (SELECT k, count(*) AS n, ROW_NUMBER() OVER (ORDER BY count(*) DESC, k) AS rn FROM ev GROUP BY k) AS t WHERE rn < 4"),
+		same("kv_top3_per_key", TableUpdates,
+			"SELECT id, k, v, rn FROM (SELECT id, k, v, ROW_NUMBER() OVER (PARTITION BY k ORDER BY v DESC NULLS LAST, id) AS rn FROM kv) AS t WHERE rn <= 3"),
+		same("kv_lowest_five", TableUpdates,
+			"SELECT id, v FROM (SELECT id, v, ROW_NUMBER() OVER (ORDER BY v, id) AS rn FROM kv) AS t WHERE rn <= 5"),
+
 		// A keyed table under INSERT, UPDATE and DELETE.
 		same("kv_by_key", TableUpdates,
 			"SELECT k, count(*) AS n, count(v) AS nv, sum(v) AS total, min(v) AS lo, max(v) AS hi, avg(v) AS mean, "+
