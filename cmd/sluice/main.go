@@ -2,6 +2,7 @@
 //
 //	sluice [serve] [flags]   run the server (the default)
 //	sluice playground        the server with an in-process Kafka broker
+//	sluice bench nexmark     run a Nexmark query and report its throughput
 //	sluice version           print the version
 //
 // Run `sluice serve --help` for the flags.
@@ -35,6 +36,7 @@ over the PostgreSQL wire protocol.
 Usage:
   sluice [serve] [flags]   run the server (the default command)
   sluice playground        run the server with an in-process Kafka broker and live data
+  sluice bench nexmark     run a Nexmark query to completion and report its throughput
   sluice version           print the version
   sluice help              show this help
 
@@ -56,6 +58,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return serve(args, stdout, stderr)
 	case "playground":
 		return playground(args, stdout, stderr)
+	case "bench":
+		return bench(args, stdout, stderr)
 	case "version":
 		fmt.Fprintf(stdout, "sluice %s\n", version)
 		return 0
