@@ -114,6 +114,12 @@ func (b *batchRun) run(ctx context.Context, n plan.Node, emit Emit) error {
 			return err
 		}
 		return b.through(ctx, n.Input, op, emit)
+	case *plan.TopN:
+		op, err := NewTopN(n, b.ectx.Alloc, true)
+		if err != nil {
+			return err
+		}
+		return b.through(ctx, n.Input, op, emit)
 	case *plan.Sort:
 		return b.through(ctx, n.Input, NewSort(n.Keys, n.Input.Schema().Types()), emit)
 	case *plan.Limit:
@@ -300,6 +306,8 @@ func streamOperator(n plan.Node, ectx *expr.EvalContext) (Operator, error) {
 		return NewWindowAssign(n, ectx.Alloc), nil
 	case *plan.Aggregate:
 		return NewHashAgg(n, ectx.Alloc)
+	case *plan.TopN:
+		return NewTopN(n, ectx.Alloc, n.Input.Kind().IsAppendOnly())
 	}
 	return nil, errUnsupportedStream(n)
 }

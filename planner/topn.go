@@ -232,35 +232,60 @@ func (p *Planner) topNFrom(b *binder, spec *topNSpec) (plan.Node, *scope, error)
 		return nil, nil, err
 	}
 
-	// The input of the TopN: the subquery's columns without the marker.
+	// The input of the TopN: the subquery's columns without the marker, and
+	// the hidden columns that are not already among them.
 	all := node.Schema()
+	hidden := len(spec.over.PartitionClause) + len(spec.over.OrderClause)
+	visible := len(all) - hidden
+	exprsOf := make([]expr.Expr, len(all))
+	under := node
+	if proj, ok := node.(*plan.Project); ok {
+		copy(exprsOf, proj.Exprs)
+		under = proj.Input
+	} else {
+		for i, c := range all {
+			exprsOf[i] = &expr.ColumnRef{Index: i, T: c.Type, Name: c.Name}
+		}
+	}
 	marker := -1
-	for i, c := range all {
+	for i, c := range all[:visible] {
 		if c.Name == rankMarker {
 			marker = i
 		}
 	}
-	var inCols types.Schema
+	colOf := make([]int, len(all)) // subquery column → TopN input column
 	var inExprs []expr.Expr
+	var inCols types.Schema
+	seen := map[string]int{}
 	for i, c := range all {
-		if i != marker {
-			inCols = append(inCols, c)
-			inExprs = append(inExprs, &expr.ColumnRef{Index: i, T: c.Type, Name: c.Name})
+		if i == marker {
+			colOf[i] = -1
+			continue
 		}
+		key := exprKey(exprsOf[i])
+		if j, ok := seen[key]; ok && i >= visible {
+			colOf[i] = j
+			continue
+		}
+		seen[key] = len(inExprs)
+		colOf[i] = len(inExprs)
+		inExprs = append(inExprs, exprsOf[i])
+		inCols = append(inCols, c)
 	}
-	hidden := len(spec.over.PartitionClause) + len(spec.over.OrderClause)
-	firstHidden := len(inCols) - hidden
 	topn := &plan.TopN{
-		Input:   &plan.Project{Input: node, Exprs: inExprs, Cols: inCols},
+		Input:   &plan.Project{Input: under, Exprs: inExprs, Cols: inCols},
 		Limit:   spec.limit,
 		RankCol: spec.rankUsed,
 		Cols:    append(types.Schema(nil), inCols...),
 	}
 	for i := range spec.over.PartitionClause {
-		topn.PartitionBy = append(topn.PartitionBy, firstHidden+i)
+		topn.PartitionBy = append(topn.PartitionBy, colOf[visible+i])
 	}
 	for i, s := range spec.over.OrderClause {
 		sb := s.GetSortBy()
+		if sb.SortbyDir == pg.SortByDir_SORTBY_USING {
+			return nil, nil, pgerror.New(pgerror.FeatureNotSupported, "ORDER BY ... USING is not supported")
+		}
 		desc := sb.SortbyDir == pg.SortByDir_SORTBY_DESC
 		nullsFirst := desc
 		switch sb.SortbyNulls {
@@ -269,10 +294,8 @@ func (p *Planner) topNFrom(b *binder, spec *topNSpec) (plan.Node, *scope, error)
 		case pg.SortByNulls_SORTBY_NULLS_LAST:
 			nullsFirst = false
 		}
-		if sb.SortbyDir == pg.SortByDir_SORTBY_USING {
-			return nil, nil, pgerror.New(pgerror.FeatureNotSupported, "ORDER BY ... USING is not supported")
-		}
-		topn.Order = append(topn.Order, plan.SortKey{Col: firstHidden + len(spec.over.PartitionClause) + i, Desc: desc, NullsFirst: nullsFirst})
+		col := colOf[visible+len(spec.over.PartitionClause)+i]
+		topn.Order = append(topn.Order, plan.SortKey{Col: col, Desc: desc, NullsFirst: nullsFirst})
 	}
 	if spec.rankUsed {
 		topn.Cols = append(topn.Cols, types.Column{Name: spec.rankName, Type: types.Int8})
@@ -281,20 +304,17 @@ func (p *Planner) topNFrom(b *binder, spec *topNSpec) (plan.Node, *scope, error)
 	// The subquery's own columns, the rank in ROW_NUMBER()'s place.
 	var exprs []expr.Expr
 	var cols types.Schema
-	for i, c := range all[:len(all)-hidden] {
+	for i, c := range all[:visible] {
 		switch {
 		case i == marker && spec.rankUsed:
-			exprs = append(exprs, &expr.ColumnRef{Index: len(topn.Cols) - 1, T: types.Int8, Name: spec.rankName})
+			c = types.Column{Name: spec.rankName, Type: types.Int8}
+			exprs = append(exprs, &expr.ColumnRef{Index: len(topn.Cols) - 1, T: c.Type, Name: c.Name})
 		case i == marker:
 			// Nothing reads the rank: it is not computed.
-			exprs = append(exprs, &expr.Const{Value: nil, T: types.Int8})
-		case i > marker:
-			exprs = append(exprs, &expr.ColumnRef{Index: i - 1, T: c.Type, Name: c.Name})
-		default:
-			exprs = append(exprs, &expr.ColumnRef{Index: i, T: c.Type, Name: c.Name})
-		}
-		if i == marker {
 			c = types.Column{Name: spec.rankName, Type: types.Int8}
+			exprs = append(exprs, &expr.Const{Value: nil, T: c.Type})
+		default:
+			exprs = append(exprs, &expr.ColumnRef{Index: colOf[i], T: c.Type, Name: c.Name})
 		}
 		cols = append(cols, c)
 	}
