@@ -39,6 +39,13 @@ type StreamJoin struct {
 	// For a window join: when each key's window ends, to free it.
 	closing byEnd[string]
 	ends    map[string]int64
+	// For an interval join: when each stored row can no longer match.
+	expiring byEnd[storedRow]
+}
+
+type storedRow struct {
+	side     int
+	key, row string
 }
 
 // NewStreamJoin builds the streaming join of n. A residual predicate is only
@@ -197,6 +204,11 @@ func (j *StreamJoin) Process(ctx context.Context, input int, c Chunk, emit Emit)
 		if op == Insert {
 			set[row]++
 			j.size[me][key]++
+			if j.node.HasTTL[me] {
+				if tcol := c.Rec.Column(j.node.IntervalCol[me]); tcol.IsValid(i) {
+					j.expiring.add(int64At(tcol, i)+j.node.TTL[me], storedRow{side: me, key: key, row: row})
+				}
+			}
 		} else {
 			if set[row]--; set[row] <= 0 {
 				delete(set, row)
@@ -286,6 +298,22 @@ func (j *StreamJoin) applyState(me int, c Chunk) error {
 // watermark has passed: no row of theirs can arrive any more (it would be
 // late), so their joined rows are final. Nothing is emitted.
 func (j *StreamJoin) Watermark(_ context.Context, wm int64, _ Emit) error {
+	// Interval join: a row whose time plus its bound is below the
+	// watermark can meet no future row (its time would be late).
+	for j.expiring.endsBy(wm - 1) {
+		r := j.expiring.next().v
+		set := j.side[r.side][r.key]
+		if set[r.row] == 0 {
+			continue // deleted meanwhile
+		}
+		if set[r.row]--; set[r.row] <= 0 {
+			delete(set, r.row)
+		}
+		if j.size[r.side][r.key]--; j.size[r.side][r.key] <= 0 {
+			delete(j.size[r.side], r.key)
+			delete(j.side[r.side], r.key)
+		}
+	}
 	for j.closing.endsBy(wm) {
 		key := j.closing.next().v
 		delete(j.ends, key)

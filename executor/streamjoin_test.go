@@ -83,3 +83,39 @@ func TestWindowJoinFreesClosedWindows(t *testing.T) {
 		t.Fatalf("keys held after every window closed = %d, want 0", j.Keys())
 	}
 }
+
+func TestIntervalJoinFreesRowsPastTheirBound(t *testing.T) {
+	ctx := context.Background()
+	events := types.Schema{{Name: "ad", Type: types.Int4}, {Name: "ts", Type: types.Timestamp}}
+	cols := append(append(types.Schema{}, events...), events...)
+	n := &plan.Join{Left: &plan.Scan{Cols: events}, Right: &plan.Scan{Cols: events}, Type: plan.InnerJoin,
+		LeftKeys: []int{0}, RightKeys: []int{0}, Cols: cols, WindowKey: -1,
+		// right.ts within [left.ts, left.ts + 5s]
+		HasTTL: [2]bool{true, true}, TTL: [2]int64{5_000_000, 0}, IntervalCol: [2]int{1, 1}}
+	j, err := NewStreamJoin(n, &expr.EvalContext{Alloc: memory.DefaultAllocator})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &collector{schema: cols}
+	for side := 0; side < 2; side++ {
+		rec := record(t, memory.DefaultAllocator, events, []types.Datum{int32(1), ts("2026-01-01 00:00:10")})
+		if err := j.Process(ctx, side, Chunk{Rec: rec}, out.emit); err != nil {
+			t.Fatal(err)
+		}
+		rec.Release()
+	}
+	// At 00:00:11 the right row (bound 0) can meet no future left row; the
+	// left row (bound 5 s) can still meet right rows until 00:00:15.
+	if err := j.Watermark(ctx, ts("2026-01-01 00:00:11").(int64), out.emit); err != nil {
+		t.Fatal(err)
+	}
+	if j.Keys() != 1 {
+		t.Fatalf("keys held = %d, want only the left row's", j.Keys())
+	}
+	if err := j.Watermark(ctx, ts("2026-01-01 00:00:15.000001").(int64), out.emit); err != nil {
+		t.Fatal(err)
+	}
+	if j.Keys() != 0 {
+		t.Fatalf("keys held = %d, want none", j.Keys())
+	}
+}

@@ -181,6 +181,13 @@ type Join struct {
 	// value plus WindowShift, after which its state can be freed.
 	WindowKey   int
 	WindowShift int64
+	// Interval bounds (an interval join: ON keys AND a.ts BETWEEN b.ts - x
+	// AND b.ts + y): a side's row can only match rows of the other side whose
+	// time is at most TTL after its own, so it is freed once the watermark
+	// passes its time (column IntervalCol[side] of that side) plus TTL[side].
+	HasTTL      [2]bool
+	TTL         [2]int64
+	IntervalCol [2]int
 	// Temporal joins each left row with the right side as it is when the
 	// row arrives (FOR SYSTEM_TIME AS OF PROCTIME()): later changes of the
 	// right side do not change rows already joined.
@@ -316,6 +323,11 @@ func (n *Join) Explain() string {
 	}
 	if n.Temporal {
 		s += " temporal (lookup at arrival, no state for the left side)"
+	}
+	for side, name := range [2]string{"left", "right"} {
+		if n.HasTTL[side] {
+			s += fmt.Sprintf(" %s-state-freed-at=watermark>#%d+%s", name, n.IntervalCol[side], FormatMicros(n.TTL[side]))
+		}
 	}
 	if n.WindowKey >= 0 {
 		s += fmt.Sprintf(" window-join state-freed-at=watermark≥key%d", n.WindowKey)

@@ -694,6 +694,7 @@ func (p *Planner) joinExpr(b *binder, j *pg.JoinExpr) (plan.Node, *scope, error)
 		}
 		splitJoinCondition(node, cond, len(ls.cols))
 		markWindowJoin(node, ls, rs)
+		markIntervalJoin(node, ls, rs)
 	}
 	if j.Alias != nil {
 		for i := range sc.cols {
@@ -723,6 +724,101 @@ func markWindowJoin(j *plan.Join, ls, rs *scope) {
 			j.WindowKey, j.WindowShift = i, ls.windowSize
 		}
 	}
+}
+
+// markIntervalJoin finds bounds on the difference of the two sides' event
+// times in a join's residual condition (a.ts BETWEEN b.ts - x AND b.ts + y,
+// or the same with >=, <=, >, <), which bound how long a row can still find
+// a match: the row is freed once the watermark has passed its time plus
+// that bound.
+func markIntervalJoin(j *plan.Join, ls, rs *scope) {
+	if j.Residual == nil || ls.eventTime < 0 || rs.eventTime < 0 {
+		return
+	}
+	l, r := ls.eventTime, len(ls.cols)+rs.eventTime
+	var conj []expr.Expr
+	var flatten func(expr.Expr)
+	flatten = func(e expr.Expr) {
+		if and, ok := e.(*expr.And); ok {
+			for _, a := range and.Args {
+				flatten(a)
+			}
+			return
+		}
+		conj = append(conj, e)
+	}
+	flatten(j.Residual)
+	// Bounds on d = right time - left time.
+	var maxD, minD int64
+	var hasMax, hasMin bool
+	for _, c := range conj {
+		call, ok := c.(*expr.Call)
+		if !ok || len(call.Args) != 2 {
+			continue
+		}
+		op := call.Fn.Name
+		if op != "<=" && op != "<" && op != ">=" && op != ">" {
+			continue
+		}
+		ac, ao, ok1 := timeTerm(call.Args[0])
+		bc, bo, ok2 := timeTerm(call.Args[1])
+		if !ok1 || !ok2 {
+			continue
+		}
+		// ac + ao OP bc + bo, rewritten as d OP' v.
+		var v int64
+		upper := op == "<=" || op == "<"
+		switch {
+		case ac == r && bc == l:
+			v = bo - ao
+		case ac == l && bc == r:
+			v, upper = ao-bo, !upper
+		default:
+			continue
+		}
+		if upper && (!hasMax || v < maxD) {
+			maxD, hasMax = v, true
+		}
+		if !upper && (!hasMin || v > minD) {
+			minD, hasMin = v, true
+		}
+	}
+	j.IntervalCol = [2]int{ls.eventTime, rs.eventTime}
+	if hasMax {
+		// A future right row has time ≥ watermark; it matches a left row
+		// only if its time ≤ left time + maxD.
+		j.HasTTL[0], j.TTL[0] = true, maxD
+	}
+	if hasMin {
+		j.HasTTL[1], j.TTL[1] = true, -minD
+	}
+}
+
+// timeTerm reads col, col + interval or col - interval, the interval a
+// constant of fixed length.
+func timeTerm(e expr.Expr) (col int, offset int64, ok bool) {
+	switch e := e.(type) {
+	case *expr.ColumnRef:
+		return e.Index, 0, true
+	case *expr.Call:
+		if len(e.Args) != 2 || (e.Fn.Name != "+" && e.Fn.Name != "-") {
+			return 0, 0, false
+		}
+		ref, ok1 := e.Args[0].(*expr.ColumnRef)
+		k, ok2 := e.Args[1].(*expr.Const)
+		if !ok1 || !ok2 || k.Value == nil {
+			return 0, 0, false
+		}
+		iv, ok := k.Value.(types.IntervalValue)
+		if !ok || iv.Months != 0 {
+			return 0, 0, false
+		}
+		if e.Fn.Name == "-" {
+			return ref.Index, -iv.Duration(), true
+		}
+		return ref.Index, iv.Duration(), true
+	}
+	return 0, 0, false
 }
 
 // splitJoinCondition takes the equalities between a left and a right column

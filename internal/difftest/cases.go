@@ -266,6 +266,14 @@ func Matrix() []Case {
 
 		// No window: by key, by text, and no GROUP BY at all.
 		same("by_key", Streams, "SELECT k, "+allAggregates+" FROM ev GROUP BY k"),
+		same("interval_self_join", Streams, "SELECT a.k, count(*) AS pairs, sum(b.v) AS total FROM ev a JOIN ev b ON a.k = b.k AND b.ts BETWEEN a.ts AND a.ts + INTERVAL '2' SECOND GROUP BY a.k"),
+		{
+			Name:   "window_self_join",
+			Sluice: "SELECT a.window_start, a.k, count(*) AS pairs FROM TUMBLE(ev, ts, INTERVAL '10' SECOND) a JOIN TUMBLE(ev, ts, INTERVAL '10' SECOND) b ON a.k = b.k AND a.window_start = b.window_start GROUP BY a.window_start, a.k",
+			Postgres: "SELECT a.ws AS window_start, a.k, count(*) AS pairs FROM (SELECT *, date_bin('10 seconds', ts, TIMESTAMP '1970-01-01') AS ws FROM ev) a " +
+				"JOIN (SELECT *, date_bin('10 seconds', ts, TIMESTAMP '1970-01-01') AS ws FROM ev) b ON a.k = b.k AND a.ws = b.ws GROUP BY a.ws, a.k",
+			Needs: Streams,
+		},
 		same("spread_by_key", Streams, "SELECT k, stddev(v) AS sd, var_pop(v) AS vp, stddev_pop(f) AS sdf, variance(f) AS vf, bool_and(v > 0) AS all_pos, bool_or(v > 5000) AS any_big FROM ev GROUP BY k"),
 		same("kv_spread", TableUpdates, "SELECT k, stddev_samp(v) AS sd, var_samp(v) AS vs, bool_and(v >= 0) AS all_nonneg, every(f < 500) AS all_small FROM kv GROUP BY k"),
 		same("union_all_by_key", Streams, "SELECT k, count(*) AS n, sum(v) AS total FROM (SELECT k, v FROM ev UNION ALL SELECT k, v * 2 FROM ev WHERE v > 0) u GROUP BY k"),
