@@ -5,11 +5,13 @@ import (
 
 	pg "github.com/pganalyze/pg_query_go/v6"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
 // semiJoins rewrites, for streaming, the top-level conditions of WHERE of
-// the form `expr IN (SELECT col ...)` into inner joins with the subquery's
-// distinct rows:
+// the form `expr IN (SELECT col ...)` and `[NOT] EXISTS (SELECT ... WHERE
+// inner = outer.col ...)` into joins with the subquery's distinct rows (an
+// inner join, or for NOT EXISTS a left join keeping the unmatched rows):
 //
 //	SELECT ... FROM a WHERE a.k IN (SELECT b.k FROM b WHERE ...)
 //	→ SELECT ... FROM a JOIN (SELECT DISTINCT b.k FROM b WHERE ...) _semi_1(_semi_1_key) ON a.k = _semi_1._semi_1_key
@@ -33,7 +35,49 @@ func semiJoins(sel *pg.SelectStmt) *pg.SelectStmt {
 	from := out.FromClause[0]
 	var rest []*pg.Node
 	n := 0
+	outerName := ""
+	if rv := from.GetRangeVar(); rv != nil {
+		outerName = rv.Relname
+		if rv.Alias != nil {
+			outerName = rv.Alias.Aliasname
+		}
+	}
 	for _, c := range conjuncts {
+		// [NOT] EXISTS (SELECT ... WHERE inner = outer.col AND ...): a semi
+		// join (an anti join) on the correlation.
+		negated := false
+		if be := c.GetBoolExpr(); be != nil && be.Boolop == pg.BoolExprType_NOT_EXPR && len(be.Args) == 1 {
+			if sl := be.Args[0].GetSubLink(); sl != nil && sl.SubLinkType == pg.SubLinkType_EXISTS_SUBLINK {
+				c, negated = be.Args[0], true
+			}
+		}
+		if sl := c.GetSubLink(); sl != nil && sl.SubLinkType == pg.SubLinkType_EXISTS_SUBLINK && outerName != "" {
+			sub, outerCol := decorrelateExists(sl.Subselect.GetSelectStmt(), outerName)
+			if sub == nil {
+				rest = append(rest, c)
+				continue
+			}
+			n++
+			alias := fmt.Sprintf("_semi_%d", n)
+			key := pg.MakeColumnRefNode([]*pg.Node{pg.MakeStrNode(alias), pg.MakeStrNode(alias + "_key")}, sl.Location)
+			right := &pg.Node{Node: &pg.Node_RangeSubselect{RangeSubselect: &pg.RangeSubselect{
+				Subquery: &pg.Node{Node: &pg.Node_SelectStmt{SelectStmt: sub}},
+				Alias:    &pg.Alias{Aliasname: alias, Colnames: []*pg.Node{pg.MakeStrNode(alias + "_key")}},
+			}}}
+			on := pg.MakeAExprNode(pg.A_Expr_Kind_AEXPR_OP, []*pg.Node{pg.MakeStrNode("=")}, outerCol, key, sl.Location)
+			if negated {
+				from = pg.MakeJoinExprNode(pg.JoinType_JOIN_LEFT, from, right, on)
+				rest = append(rest, &pg.Node{Node: &pg.Node_NullTest{NullTest: &pg.NullTest{
+					Arg: proto.Clone(key).(*pg.Node), Nulltesttype: pg.NullTestType_IS_NULL}}})
+			} else {
+				from = pg.MakeJoinExprNode(pg.JoinType_JOIN_INNER, from, right, on)
+			}
+			continue
+		}
+		if negated {
+			rest = append(rest, &pg.Node{Node: &pg.Node_BoolExpr{BoolExpr: &pg.BoolExpr{Boolop: pg.BoolExprType_NOT_EXPR, Args: []*pg.Node{c}}}})
+			continue
+		}
 		sl := c.GetSubLink()
 		if sl == nil || sl.SubLinkType != pg.SubLinkType_ANY_SUBLINK || !isEquals(sl.OperName) ||
 			sl.Testexpr == nil || sl.Testexpr.GetRowExpr() != nil {
@@ -80,4 +124,80 @@ func isEquals(names []*pg.Node) bool {
 		return true
 	}
 	return len(names) == 1 && names[0].GetString_().GetSval() == "="
+}
+
+// decorrelateExists turns the query of EXISTS (SELECT ... FROM ... WHERE
+// inner = outer.col AND ...) into SELECT DISTINCT inner FROM ... WHERE ...,
+// returning it with outer.col. It returns nil unless the outer query (named
+// outer) is referenced exactly once, in that equality.
+func decorrelateExists(sub *pg.SelectStmt, outer string) (*pg.SelectStmt, *pg.Node) {
+	if sub == nil || sub.WhereClause == nil || sub.Op != pg.SetOperation_SETOP_NONE ||
+		len(sub.GroupClause) > 0 || sub.HavingClause != nil || countOuterRefs(sub.ProtoReflect(), outer) != 1 {
+		return nil, nil
+	}
+	sub = proto.Clone(sub).(*pg.SelectStmt)
+	var conj []*pg.Node
+	if be := sub.WhereClause.GetBoolExpr(); be != nil && be.Boolop == pg.BoolExprType_AND_EXPR {
+		conj = be.Args
+	} else {
+		conj = []*pg.Node{sub.WhereClause}
+	}
+	var rest []*pg.Node
+	var inner, outerCol *pg.Node
+	for _, c := range conj {
+		a := c.GetAExpr()
+		if inner == nil && a != nil && a.Kind == pg.A_Expr_Kind_AEXPR_OP && isEquals(a.Name) {
+			switch {
+			case refersTo(a.Rexpr, outer) && !refersTo(a.Lexpr, outer):
+				inner, outerCol = a.Lexpr, a.Rexpr
+				continue
+			case refersTo(a.Lexpr, outer) && !refersTo(a.Rexpr, outer):
+				inner, outerCol = a.Rexpr, a.Lexpr
+				continue
+			}
+		}
+		rest = append(rest, c)
+	}
+	if inner == nil {
+		return nil, nil
+	}
+	sub.TargetList = []*pg.Node{pg.MakeResTargetNodeWithVal(inner, 0)}
+	sub.DistinctClause = []*pg.Node{{}}
+	switch len(rest) {
+	case 0:
+		sub.WhereClause = nil
+	case 1:
+		sub.WhereClause = rest[0]
+	default:
+		sub.WhereClause = pg.MakeBoolExprNode(pg.BoolExprType_AND_EXPR, rest, 0)
+	}
+	return sub, outerCol
+}
+
+// refersTo reports whether n is a column reference qualified by name.
+func refersTo(n *pg.Node, name string) bool {
+	cr := n.GetColumnRef()
+	return cr != nil && len(cr.Fields) == 2 && cr.Fields[0].GetString_().GetSval() == name
+}
+
+// countOuterRefs counts the column references qualified by name anywhere in
+// m.
+func countOuterRefs(m protoreflect.Message, name string) int {
+	count := 0
+	if cr, ok := m.Interface().(*pg.ColumnRef); ok && len(cr.Fields) >= 2 && cr.Fields[0].GetString_().GetSval() == name {
+		count++
+	}
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		switch {
+		case fd.IsList() && fd.Message() != nil:
+			l := v.List()
+			for i := 0; i < l.Len(); i++ {
+				count += countOuterRefs(l.Get(i).Message(), name)
+			}
+		case fd.Message() != nil && !fd.IsMap():
+			count += countOuterRefs(v.Message(), name)
+		}
+		return true
+	})
+	return count
 }

@@ -282,6 +282,8 @@ func Matrix() []Case {
 		same("kv_left_join_ev", TableUpdates, "SELECT kv.id, kv.g, count(e.v) AS matches, max(e.ts) AS last_ts FROM kv LEFT JOIN ev e ON e.k = kv.k GROUP BY kv.id, kv.g"),
 		same("kv_full_join_rows", TableUpdates, "SELECT a.id AS a_id, b.id AS b_id FROM kv a FULL JOIN kv b ON a.k = b.id"),
 		same("kv_semi_join_ev", TableUpdates, "SELECT id, g, v FROM kv WHERE k IN (SELECT k FROM ev WHERE v > 0) AND v IS NOT NULL"),
+		same("kv_exists_ev", TableUpdates, "SELECT id, k FROM kv WHERE EXISTS (SELECT 1 FROM ev e WHERE e.k = kv.k AND e.v > 0)"),
+		same("kv_not_exists_ev", TableUpdates, "SELECT id, k FROM kv WHERE NOT EXISTS (SELECT 1 FROM ev e WHERE e.k = kv.k AND e.v > 1000)"),
 		same("kv_union_all", TableUpdates, "SELECT g, count(*) AS n, sum(v) AS total FROM (SELECT g, v FROM kv UNION ALL SELECT g, v FROM kv WHERE k % 2 = 0) u GROUP BY g"),
 		same("by_text", Streams, "SELECT g, count(*) AS n, sum(v) AS total, max(ts) AS last_ts, avg(f) AS mean_f FROM ev GROUP BY g"),
 		same("by_key_expression", Streams, "SELECT k % 3 AS bucket, count(*) AS n, sum(v) AS total FROM ev GROUP BY k % 3"),
