@@ -302,7 +302,7 @@ func (e *Engine) startView(obj *catalog.Object, p plan.Node) (*viewRuntime, erro
 // aligns their barriers.
 func (e *Engine) startFlow(obj *catalog.Object, p plan.Node, tail executor.Operator, store *executor.Store) (*flowRuntime, error) {
 	ectx := &expr.EvalContext{Alloc: e.alloc, Lenient: true}
-	upper, branches, err := executor.StreamPlan(p, ectx)
+	tree, err := executor.StreamPlan(p, ectx)
 	if err != nil {
 		return nil, err
 	}
@@ -314,47 +314,48 @@ func (e *Engine) startFlow(obj *catalog.Object, p plan.Node, tail executor.Opera
 		return nil, err
 	}
 
-	// Each branch: its input, the dataflow over it, and what attaches it.
-	type branch struct {
-		input  *flowInput
-		flow   *executor.Dataflow
-		member *executor.Store
+	// One dataflow per node of the tree: leaves read an input; inner nodes
+	// merge their children, which forward into them.
+	type leaf struct {
+		input *flowInput
+		flow  *executor.Dataflow
 	}
-	var bs []branch
-	run := func(d *executor.Dataflow) {
+	var leaves []leaf
+	var flows []*executor.Dataflow
+	var build func(n *executor.StreamNode, name string, last executor.Operator) (*executor.Dataflow, error)
+	build = func(n *executor.StreamNode, name string, last executor.Operator) (*executor.Dataflow, error) {
+		ops := append(append([]executor.Operator(nil), n.Ops...), last)
+		var flow *executor.Dataflow
+		if n.Scan != nil {
+			in, err := e.flowInput(ctx, n.Scan, ectx)
+			if err != nil {
+				return nil, err
+			}
+			flow = executor.NewDataflow(name, in.filter, ops, e.coord.Ack, e.logger)
+			leaves = append(leaves, leaf{input: in, flow: flow})
+		} else {
+			flow = executor.NewMergeDataflow(name, len(n.Inputs), ops, e.coord.Ack, e.logger)
+			for i, child := range n.Inputs {
+				if _, err := build(child, fmt.Sprintf("%s[%d]", name, i), executor.NewForward(flow, i)); err != nil {
+					return nil, err
+				}
+			}
+		}
+		flows = append(flows, flow)
 		rt.finished.Add(1)
 		go func() {
 			defer rt.finished.Done()
-			d.Run(ctx)
+			flow.Run(ctx)
 		}()
+		return flow, nil
 	}
-	if len(branches) == 1 {
-		in, err := e.flowInput(ctx, branches[0].Scan, ectx)
-		if err != nil {
-			return fail(err)
-		}
-		ops := append(append(branches[0].Ops, upper...), tail)
-		rt.flow = executor.NewDataflow(obj.Name, in.filter, ops, e.coord.Ack, e.logger)
-		run(rt.flow)
-		bs = append(bs, branch{input: in, flow: rt.flow, member: store})
-	} else {
-		rt.flow = executor.NewMergeDataflow(obj.Name, len(branches), append(upper, tail), e.coord.Ack, e.logger)
-		run(rt.flow)
-		for i, br := range branches {
-			in, err := e.flowInput(ctx, br.Scan, ectx)
-			if err != nil {
-				return fail(err)
-			}
-			ops := append(br.Ops, executor.NewForward(rt.flow, i))
-			f := executor.NewDataflow(fmt.Sprintf("%s[%d]", obj.Name, i), in.filter, ops, e.coord.Ack, e.logger)
-			run(f)
-			bs = append(bs, branch{input: in, flow: f})
-		}
+	if rt.flow, err = build(tree, obj.Name, tail); err != nil {
+		return fail(err)
 	}
 	var detaches []func()
 	err = e.coord.Change(func() error {
-		for _, b := range bs {
-			detach, err := e.attach(ctx, b.input, b.flow, &rt.finished)
+		for _, l := range leaves {
+			detach, err := e.attach(ctx, l.input, l.flow, &rt.finished)
 			if err != nil {
 				for _, d := range detaches {
 					d()
@@ -362,22 +363,18 @@ func (e *Engine) startFlow(obj *catalog.Object, p plan.Node, tail executor.Opera
 				return err
 			}
 			detaches = append(detaches, detach)
-			e.coord.AddMember(b.flow, b.member)
 		}
-		if len(bs) > 1 {
-			e.coord.AddMember(rt.flow, store)
+		for _, f := range flows {
+			if f == rt.flow {
+				e.coord.AddMember(f, store)
+			} else {
+				e.coord.AddMember(f, nil)
+			}
 		}
 		return nil
 	})
 	if err != nil {
 		return fail(err)
-	}
-	flows := make([]*executor.Dataflow, 0, len(bs)+1)
-	for _, b := range bs {
-		flows = append(flows, b.flow)
-	}
-	if len(bs) > 1 {
-		flows = append(flows, rt.flow)
 	}
 	rt.detach = func() {
 		for _, d := range detaches {

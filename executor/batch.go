@@ -178,48 +178,20 @@ func (b *batchRun) through(ctx context.Context, input plan.Node, op Operator, em
 	return nil
 }
 
-// StreamOps builds the operators of a streaming plan, which is a chain from
-// one Scan leaf up to n, and returns them bottom-up with the leaf.
-func StreamOps(n plan.Node, ectx *expr.EvalContext) (*plan.Scan, []Operator, error) {
-	var chain []plan.Node
-	for {
-		chain = append(chain, n)
-		ins := n.Inputs()
-		if len(ins) == 0 {
-			break
-		}
-		if len(ins) > 1 {
-			return nil, nil, errUnsupportedStream(n)
-		}
-		n = ins[0]
-	}
-	scan, ok := chain[len(chain)-1].(*plan.Scan)
-	if !ok {
-		return nil, nil, errUnsupportedStream(chain[len(chain)-1])
-	}
-	var ops []Operator
-	for i := len(chain) - 2; i >= 0; i-- {
-		op, err := streamOperator(chain[i], ectx)
-		if err != nil {
-			return nil, nil, err
-		}
-		ops = append(ops, op)
-	}
-	return scan, ops, nil
+// StreamNode is one dataflow of a streaming plan. A leaf reads a relation
+// (Scan) and runs Ops over it; an inner node merges the outputs of its
+// Inputs (the sides of a join, the branches of a UNION ALL), each of which
+// forwards into it on its own port, and runs Ops over the merged stream (a
+// join's first operator is told the port each chunk came on).
+type StreamNode struct {
+	Scan   *plan.Scan
+	Inputs []*StreamNode
+	Ops    []Operator
 }
 
-// StreamBranch is one input of a streaming plan: a scan and the operators
-// over it up to the point where the inputs merge.
-type StreamBranch struct {
-	Scan *plan.Scan
-	Ops  []Operator
-}
-
-// StreamPlan builds the operators of a streaming plan: either one chain from
-// a scan (one branch, no upper operators), or a UNION ALL of chains (one
-// branch per input, flattened through nested UNION ALLs) under a chain of
-// upper operators that run on the merged stream.
-func StreamPlan(n plan.Node, ectx *expr.EvalContext) (upper []Operator, branches []StreamBranch, err error) {
+// StreamPlan builds the dataflows of a streaming plan: a tree of chains of
+// operators, cut where a join or a UNION ALL has several inputs.
+func StreamPlan(n plan.Node, ectx *expr.EvalContext) (*StreamNode, error) {
 	var above []plan.Node
 	cur := n
 	for {
@@ -230,66 +202,56 @@ func StreamPlan(n plan.Node, ectx *expr.EvalContext) (upper []Operator, branches
 		above = append(above, cur)
 		cur = ins[0]
 	}
-	if j, ok := cur.(*plan.Join); ok {
-		// A join of two chains: its operator is the first above the merge.
-		for _, in := range []plan.Node{j.Left, j.Right} {
-			scan, ops, err := StreamOps(in, ectx)
+	node := &StreamNode{}
+	switch c := cur.(type) {
+	case *plan.Scan:
+		node.Scan = c
+	case *plan.Join:
+		for _, in := range []plan.Node{c.Left, c.Right} {
+			child, err := StreamPlan(in, ectx)
 			if err != nil {
-				return nil, nil, err
+				return nil, err
 			}
-			branches = append(branches, StreamBranch{Scan: scan, Ops: ops})
+			node.Inputs = append(node.Inputs, child)
 		}
-		op, err := NewStreamJoin(j, ectx)
+		op, err := NewStreamJoin(c, ectx)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		upper = append(upper, op)
-		for i := len(above) - 1; i >= 0; i-- {
-			op, err := streamOperator(above[i], ectx)
+		node.Ops = append(node.Ops, op)
+	case *plan.SetOp:
+		if c.Op != plan.Union || !c.All {
+			return nil, errUnsupportedStream(c)
+		}
+		var flatten func(plan.Node) error
+		flatten = func(n plan.Node) error {
+			if u, ok := n.(*plan.SetOp); ok && u.Op == plan.Union && u.All {
+				if err := flatten(u.Left); err != nil {
+					return err
+				}
+				return flatten(u.Right)
+			}
+			child, err := StreamPlan(n, ectx)
 			if err != nil {
-				return nil, nil, err
+				return err
 			}
-			upper = append(upper, op)
+			node.Inputs = append(node.Inputs, child)
+			return nil
 		}
-		return upper, branches, nil
-	}
-	union, ok := cur.(*plan.SetOp)
-	if !ok {
-		scan, ops, err := StreamOps(n, ectx)
-		if err != nil {
-			return nil, nil, err
+		if err := flatten(c); err != nil {
+			return nil, err
 		}
-		return nil, []StreamBranch{{Scan: scan, Ops: ops}}, nil
-	}
-	if union.Op != plan.Union || !union.All {
-		return nil, nil, errUnsupportedStream(union)
-	}
-	var inputs []plan.Node
-	var flatten func(plan.Node)
-	flatten = func(n plan.Node) {
-		if u, ok := n.(*plan.SetOp); ok && u.Op == plan.Union && u.All {
-			flatten(u.Left)
-			flatten(u.Right)
-			return
-		}
-		inputs = append(inputs, n)
-	}
-	flatten(union)
-	for _, in := range inputs {
-		scan, ops, err := StreamOps(in, ectx)
-		if err != nil {
-			return nil, nil, err
-		}
-		branches = append(branches, StreamBranch{Scan: scan, Ops: ops})
+	default:
+		return nil, errUnsupportedStream(cur)
 	}
 	for i := len(above) - 1; i >= 0; i-- {
 		op, err := streamOperator(above[i], ectx)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		upper = append(upper, op)
+		node.Ops = append(node.Ops, op)
 	}
-	return upper, branches, nil
+	return node, nil
 }
 
 // streamOperator builds the streaming operator of a single-input node.

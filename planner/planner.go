@@ -78,11 +78,18 @@ func (p *Planner) PlanView(sel *pg.SelectStmt, emitOnWindowClose bool, temporal 
 	if len(b.params) > 0 {
 		return nil, pgerror.New(pgerror.UndefinedParameter, "a materialized view cannot have parameters")
 	}
-	if rewritten := semiJoins(sel); rewritten != nil && hasSubqueries(n) {
-		// IN (subquery) in WHERE runs incrementally as a join.
-		rb := &binder{aggs: newAggContext(), temporal: b.temporal}
-		if rn, err := p.query(rb, rewritten); err == nil {
-			n = rn
+	if hasSubqueries(n) {
+		// Subqueries that decorrelate into joins run incrementally as
+		// joins: IN and [NOT] EXISTS in WHERE, scalar aggregates.
+		for _, rewrite := range []func(*pg.SelectStmt) *pg.SelectStmt{semiJoins, scalarJoins} {
+			rewritten := rewrite(sel)
+			if rewritten == nil {
+				continue
+			}
+			rb := &binder{aggs: newAggContext(), temporal: b.temporal}
+			if rn, err := p.query(rb, rewritten); err == nil {
+				n, sel = rn, rewritten
+			}
 		}
 	}
 	var deps []string

@@ -201,3 +201,110 @@ func countOuterRefs(m protoreflect.Message, name string) int {
 	})
 	return count
 }
+
+// scalarJoins rewrites, for streaming, scalar subqueries over one aggregate
+// correlated on one equality,
+//
+//	SELECT o.id, (SELECT max(t.x) FROM t WHERE t.k = o.k) FROM o
+//	→ SELECT o.id, _agg_1._agg_1_value FROM o
+//	  LEFT JOIN (SELECT t.k, max(t.x) FROM t GROUP BY t.k) _agg_1(_agg_1_key, _agg_1_value)
+//	  ON o.k = _agg_1._agg_1_key
+//
+// anywhere in the select list and WHERE. A key without rows gives NULL, as
+// the aggregate over no rows does, except for count, which gives 0: a bare
+// count is wrapped in COALESCE(..., 0), and any other use of count is left
+// alone. It returns a rewritten copy, or nil when nothing applies.
+func scalarJoins(sel *pg.SelectStmt) *pg.SelectStmt {
+	if len(sel.FromClause) != 1 || sel.Op != pg.SetOperation_SETOP_NONE {
+		return nil
+	}
+	out := proto.Clone(sel).(*pg.SelectStmt)
+	rv := out.FromClause[0].GetRangeVar()
+	if rv == nil {
+		return nil
+	}
+	outer := rv.Relname
+	if rv.Alias != nil {
+		outer = rv.Alias.Aliasname
+	}
+	from := out.FromClause[0]
+	n := 0
+	var visit func(node *pg.Node)
+	visit = func(node *pg.Node) {
+		if node == nil {
+			return
+		}
+		if sl := node.GetSubLink(); sl != nil && sl.SubLinkType == pg.SubLinkType_EXPR_SUBLINK {
+			sub, outerCol := decorrelateExists(sl.Subselect.GetSelectStmt(), outer)
+			if sub == nil || len(sub.TargetList) != 1 {
+				return
+			}
+			orig := sl.Subselect.GetSelectStmt()
+			if len(orig.TargetList) != 1 {
+				return
+			}
+			value := orig.TargetList[0].GetResTarget().Val
+			fc := value.GetFuncCall()
+			if fc == nil || !aggFuncs[funcName(fc.Funcname)] || fc.Over != nil {
+				return
+			}
+			isCount := funcName(fc.Funcname) == "count"
+			n++
+			alias := fmt.Sprintf("_agg_%d", n)
+			inner := sub.TargetList[0].GetResTarget().Val
+			sub.DistinctClause = nil
+			sub.TargetList = []*pg.Node{pg.MakeResTargetNodeWithVal(inner, 0), pg.MakeResTargetNodeWithVal(proto.Clone(value).(*pg.Node), 0)}
+			sub.GroupClause = []*pg.Node{proto.Clone(inner).(*pg.Node)}
+			right := &pg.Node{Node: &pg.Node_RangeSubselect{RangeSubselect: &pg.RangeSubselect{
+				Subquery: &pg.Node{Node: &pg.Node_SelectStmt{SelectStmt: sub}},
+				Alias: &pg.Alias{Aliasname: alias, Colnames: []*pg.Node{
+					pg.MakeStrNode(alias + "_key"), pg.MakeStrNode(alias + "_value")}},
+			}}}
+			key := pg.MakeColumnRefNode([]*pg.Node{pg.MakeStrNode(alias), pg.MakeStrNode(alias + "_key")}, sl.Location)
+			on := pg.MakeAExprNode(pg.A_Expr_Kind_AEXPR_OP, []*pg.Node{pg.MakeStrNode("=")}, outerCol, key, sl.Location)
+			from = pg.MakeJoinExprNode(pg.JoinType_JOIN_LEFT, from, right, on)
+			ref := pg.MakeColumnRefNode([]*pg.Node{pg.MakeStrNode(alias), pg.MakeStrNode(alias + "_value")}, sl.Location)
+			if isCount {
+				ref = &pg.Node{Node: &pg.Node_CoalesceExpr{CoalesceExpr: &pg.CoalesceExpr{
+					Args: []*pg.Node{ref, pg.MakeAConstIntNode(0, sl.Location)}}}}
+			}
+			node.Node = ref.Node
+			return
+		}
+		visitChildren(node, visit)
+	}
+	for _, t := range out.TargetList {
+		visit(t.GetResTarget().Val)
+	}
+	visit(out.WhereClause)
+	if n == 0 {
+		return nil
+	}
+	out.FromClause = []*pg.Node{from}
+	return out
+}
+
+// visitChildren calls visit on the expression nodes directly under n.
+func visitChildren(n *pg.Node, visit func(*pg.Node)) {
+	switch {
+	case n.GetAExpr() != nil:
+		visit(n.GetAExpr().Lexpr)
+		visit(n.GetAExpr().Rexpr)
+	case n.GetBoolExpr() != nil:
+		for _, a := range n.GetBoolExpr().Args {
+			visit(a)
+		}
+	case n.GetFuncCall() != nil:
+		for _, a := range n.GetFuncCall().Args {
+			visit(a)
+		}
+	case n.GetTypeCast() != nil:
+		visit(n.GetTypeCast().Arg)
+	case n.GetCoalesceExpr() != nil:
+		for _, a := range n.GetCoalesceExpr().Args {
+			visit(a)
+		}
+	case n.GetNullTest() != nil:
+		visit(n.GetNullTest().Arg)
+	}
+}

@@ -284,6 +284,7 @@ func Matrix() []Case {
 		same("kv_semi_join_ev", TableUpdates, "SELECT id, g, v FROM kv WHERE k IN (SELECT k FROM ev WHERE v > 0) AND v IS NOT NULL"),
 		same("kv_exists_ev", TableUpdates, "SELECT id, k FROM kv WHERE EXISTS (SELECT 1 FROM ev e WHERE e.k = kv.k AND e.v > 0)"),
 		same("kv_not_exists_ev", TableUpdates, "SELECT id, k FROM kv WHERE NOT EXISTS (SELECT 1 FROM ev e WHERE e.k = kv.k AND e.v > 1000)"),
+		same("kv_scalar_aggregates", TableUpdates, "SELECT id, (SELECT count(*) FROM ev e WHERE e.k = kv.k) AS n, (SELECT max(e.v) FROM ev e WHERE e.k = kv.k) AS top FROM kv"),
 		same("kv_union_all", TableUpdates, "SELECT g, count(*) AS n, sum(v) AS total FROM (SELECT g, v FROM kv UNION ALL SELECT g, v FROM kv WHERE k % 2 = 0) u GROUP BY g"),
 		same("by_text", Streams, "SELECT g, count(*) AS n, sum(v) AS total, max(ts) AS last_ts, avg(f) AS mean_f FROM ev GROUP BY g"),
 		same("by_key_expression", Streams, "SELECT k % 3 AS bucket, count(*) AS n, sum(v) AS total FROM ev GROUP BY k % 3"),
