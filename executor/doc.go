@@ -9,8 +9,11 @@
 // function of their input alone, which is what makes them testable with
 // scripted inputs and, later, recoverable from checkpoints.
 //
-// A Dataflow runs one view's chain of operators on one goroutine. Its input
-// channel carries chunks, watermarks and barriers in one ordered stream:
+// A Dataflow runs a chain of operators on one goroutine. A view is one
+// dataflow, or a tree of them cut at joins and UNION ALLs (StreamPlan): each
+// branch forwards into a merging dataflow that aligns their barriers. A
+// dataflow's input channel carries chunks, watermarks and barriers in one
+// ordered stream:
 //
 //	source readers ─▶ WatermarkFilter ─▶ Project/Filter/Window ─▶ HashAgg ─▶ Materialize ─▶ views on this view
 //	table changes  ─┘
