@@ -47,6 +47,8 @@ type TopN struct {
 
 	parts map[string]*topNPartition
 	dirty []*topNPartition
+	// For a Top-N per event-time window: when each partition's window ends.
+	closing byEnd[*topNPartition]
 }
 
 // topNRow is a kept row: its order key then its exact encoding, which
@@ -106,6 +108,11 @@ func (t *TopN) Process(_ context.Context, _ int, c Chunk, _ Emit) error {
 		if !ok {
 			p = &topNPartition{key: string(parts[i])}
 			t.parts[p.key] = p
+			if wp := t.node.WindowPart; wp >= 0 {
+				if col := c.Rec.Column(t.node.PartitionBy[wp]); col.IsValid(i) {
+					t.closing.add(int64At(col, i)+t.node.WindowShift, p)
+				}
+			}
 		}
 		if !p.dirty {
 			p.dirty = true
@@ -247,6 +254,25 @@ func (t *TopN) flush(ctx context.Context, emit Emit) error {
 		rec.Release()
 		if err != nil {
 			return fmt.Errorf("top-n: %w", err)
+		}
+	}
+	return nil
+}
+
+// Watermark frees the partitions whose window the watermark has passed:
+// their rows can no longer change (a row of theirs would be late). Their
+// pending changes go out first.
+func (t *TopN) Watermark(ctx context.Context, wm int64, emit Emit) error {
+	if !t.closing.endsBy(wm) {
+		return nil
+	}
+	if err := t.flush(ctx, emit); err != nil {
+		return err
+	}
+	for t.closing.endsBy(wm) {
+		p := t.closing.next().v
+		if t.parts[p.key] == p {
+			delete(t.parts, p.key)
 		}
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -27,6 +28,7 @@ func topNPlan(limit int64, rankCol, appendOnly bool) *plan.TopN {
 		Limit:       limit,
 		RankCol:     rankCol,
 		Cols:        cols,
+		WindowPart:  -1,
 	}
 }
 
@@ -232,4 +234,33 @@ func isZero(values []types.Datum, i, j int) bool {
 		return false
 	}
 	return values[i-1].(float64) == 0 && values[j-1].(float64) == 0
+}
+
+func TestTopNPerWindowFreesClosedWindows(t *testing.T) {
+	ctx := context.Background()
+	schema := types.Schema{{Name: "window_end", Type: types.Timestamp}, {Name: "price", Type: types.Int8}}
+	n := &plan.TopN{Input: &plan.Scan{Cols: schema, AppendOnlyInput: true, EventTime: -1}, PartitionBy: []int{0},
+		Order: []plan.SortKey{{Col: 1, Desc: true, NullsFirst: true}}, Limit: 1, Cols: schema, WindowPart: 0}
+	top, err := NewTopN(n, memory.DefaultAllocator, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &collector{schema: schema}
+	rec := record(t, memory.DefaultAllocator, schema,
+		[]types.Datum{ts("2026-01-01 00:00:10"), int64(5)}, []types.Datum{ts("2026-01-01 00:00:20"), int64(7)})
+	defer rec.Release()
+	if err := top.Process(ctx, 0, Chunk{Rec: rec}, out.emit); err != nil {
+		t.Fatal(err)
+	}
+	// The watermark closes the first window before any barrier: its row
+	// goes out first, then its state is freed.
+	if err := top.Watermark(ctx, ts("2026-01-01 00:00:10").(int64), out.emit); err != nil {
+		t.Fatal(err)
+	}
+	if got := out.take(); !strings.Contains(got, "+ 2026-01-01 00:00:10 5") {
+		t.Fatalf("emitted %q before freeing, want the closed window's row", got)
+	}
+	if top.Partitions() != 1 {
+		t.Fatalf("partitions held = %d, want 1", top.Partitions())
+	}
 }

@@ -22,6 +22,12 @@ type TopN struct {
 	Limit       int64
 	RankCol     bool
 	Cols        types.Schema
+	// WindowPart, when ≥ 0, is the position in PartitionBy of a column that
+	// holds an event-time window's end (plus WindowShift for a window's
+	// start): once the watermark passes it, the partition can no longer
+	// change and its state is freed.
+	WindowPart  int
+	WindowShift int64
 }
 
 func (n *TopN) Schema() types.Schema { return n.Cols }
@@ -48,6 +54,12 @@ func (n *TopN) Explain() string {
 	s := fmt.Sprintf("TopN limit=%d partition-by=%v order=[%s]", n.Limit, n.PartitionBy, strings.Join(keys, ", "))
 	if n.RankCol {
 		s += " rank=" + n.Cols[len(n.Cols)-1].Name
+	}
+	if n.WindowPart >= 0 {
+		s += fmt.Sprintf(" state-freed-at=watermark≥partition%d", n.WindowPart)
+		if n.WindowShift != 0 {
+			s += "+" + FormatMicros(n.WindowShift)
+		}
 	}
 	return s
 }

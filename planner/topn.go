@@ -278,8 +278,15 @@ func (p *Planner) topNFrom(b *binder, spec *topNSpec) (plan.Node, *scope, error)
 		RankCol: spec.rankUsed,
 		Cols:    append(types.Schema(nil), inCols...),
 	}
+	topn.WindowPart = -1
 	for i := range spec.over.PartitionClause {
-		topn.PartitionBy = append(topn.PartitionBy, colOf[visible+i])
+		col := colOf[visible+i]
+		topn.PartitionBy = append(topn.PartitionBy, col)
+		if topn.WindowPart < 0 {
+			if shift, ok := windowBound(topn.Input, col); ok {
+				topn.WindowPart, topn.WindowShift = i, shift
+			}
+		}
 	}
 	for i, s := range spec.over.OrderClause {
 		sb := s.GetSortBy()
@@ -329,4 +336,34 @@ func (p *Planner) topNFrom(b *binder, spec *topNSpec) (plan.Node, *scope, error)
 		sc.cols = append(sc.cols, scopeCol{table: alias, name: c.Name, typ: c.Type})
 	}
 	return out, sc, nil
+}
+
+// windowBound reports whether column col of n is the end (shift 0) or the
+// start (shift = size) of a TUMBLE or HOP window over the event-time column,
+// following it down through projections, filters and windowed aggregations.
+func windowBound(n plan.Node, col int) (shift int64, ok bool) {
+	switch n := n.(type) {
+	case *plan.Project:
+		if ref, isRef := n.Exprs[col].(*expr.ColumnRef); isRef {
+			return windowBound(n.Input, ref.Index)
+		}
+	case *plan.Filter:
+		return windowBound(n.Input, col)
+	case *plan.Window:
+		scan, isScan := n.Input.(*plan.Scan)
+		if n.Func == plan.Session || !isScan || scan.EventTime != n.TimeCol {
+			return 0, false
+		}
+		switch col {
+		case len(n.Cols) - 1:
+			return 0, true
+		case len(n.Cols) - 2:
+			return n.Size, true
+		}
+	case *plan.Aggregate:
+		if n.WindowEnd >= 0 && col == n.WindowEnd {
+			return n.WindowShift, true
+		}
+	}
+	return 0, false
 }
