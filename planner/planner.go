@@ -115,7 +115,7 @@ func (p *Planner) PlanView(sel *pg.SelectStmt, emitOnWindowClose bool, temporal 
 				return pgerror.New(pgerror.FeatureNotSupported, "a temporal join (FOR SYSTEM_TIME AS OF PROCTIME()) must be an inner or left join with the looked-up relation on the right")
 			case n.Temporal && !n.Left.Kind().IsAppendOnly():
 				return pgerror.New(pgerror.FeatureNotSupported, "a temporal join needs an append-only left side (a source or an APPEND ONLY table)")
-			case len(n.LeftKeys) == 0:
+			case len(n.LeftKeys) == 0 && !singleRow(n.Left) && !singleRow(n.Right):
 				return pgerror.New(pgerror.FeatureNotSupported, "a join in a materialized view needs an equality between the two sides (ON a.k = b.k); cross joins are not supported")
 			case n.Residual != nil && n.Type != plan.InnerJoin:
 				return pgerror.New(pgerror.FeatureNotSupported, "an outer join in a materialized view takes only equalities between the two sides in ON; filter in WHERE instead")
@@ -201,6 +201,21 @@ func markEmitOnWindowClose(n plan.Node) error {
 	}
 	agg.EmitOnWindowClose = true
 	return nil
+}
+
+// singleRow reports whether n always has exactly one row: an aggregation
+// without GROUP BY, through projections. Joining with it needs no key.
+func singleRow(n plan.Node) bool {
+	for {
+		switch x := n.(type) {
+		case *plan.Project:
+			n = x.Input
+		case *plan.Aggregate:
+			return len(x.Keys) == 0
+		default:
+			return false
+		}
+	}
 }
 
 // overSessions reports whether n's changes come only from a SESSION window

@@ -235,6 +235,21 @@ func scalarJoins(sel *pg.SelectStmt) *pg.SelectStmt {
 			return
 		}
 		if sl := node.GetSubLink(); sl != nil && sl.SubLinkType == pg.SubLinkType_EXPR_SUBLINK {
+			if single := sl.Subselect.GetSelectStmt(); single != nil && countOuterRefs(single.ProtoReflect(), outer) == 0 &&
+				len(single.GroupClause) == 0 && single.HavingClause == nil && single.LimitCount == nil && single.LimitOffset == nil && len(single.TargetList) == 1 && single.Op == pg.SetOperation_SETOP_NONE &&
+				isAggregateCall(single.TargetList[0].GetResTarget().Val) {
+				// Uncorrelated and one row: a join with that row.
+				n++
+				alias := fmt.Sprintf("_agg_%d", n)
+				right := &pg.Node{Node: &pg.Node_RangeSubselect{RangeSubselect: &pg.RangeSubselect{
+					Subquery: &pg.Node{Node: &pg.Node_SelectStmt{SelectStmt: proto.Clone(single).(*pg.SelectStmt)}},
+					Alias:    &pg.Alias{Aliasname: alias, Colnames: []*pg.Node{pg.MakeStrNode(alias + "_value")}},
+				}}}
+				on := &pg.Node{Node: &pg.Node_AConst{AConst: &pg.A_Const{Val: &pg.A_Const_Boolval{Boolval: &pg.Boolean{Boolval: true}}}}}
+				from = pg.MakeJoinExprNode(pg.JoinType_JOIN_INNER, from, right, on)
+				node.Node = pg.MakeColumnRefNode([]*pg.Node{pg.MakeStrNode(alias), pg.MakeStrNode(alias + "_value")}, sl.Location).Node
+				return
+			}
 			sub, outerCol := decorrelateExists(sl.Subselect.GetSelectStmt(), outer)
 			if sub == nil || len(sub.TargetList) != 1 {
 				return
@@ -307,4 +322,11 @@ func visitChildren(n *pg.Node, visit func(*pg.Node)) {
 	case n.GetNullTest() != nil:
 		visit(n.GetNullTest().Arg)
 	}
+}
+
+// isAggregateCall reports whether n is a call of an aggregate function, so
+// that a query selecting it without GROUP BY has exactly one row.
+func isAggregateCall(n *pg.Node) bool {
+	fc := n.GetFuncCall()
+	return fc != nil && fc.Over == nil && aggFuncs[funcName(fc.Funcname)]
 }
