@@ -2,6 +2,7 @@ package executor
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -17,7 +18,7 @@ import (
 )
 
 // TopN keeps the first rows of each partition in an order and emits the
-// changes to them (ROW_NUMBER() ... WHERE rn <= N).
+// changes to them (ROW_NUMBER(), RANK() or DENSE_RANK() ... WHERE rn <= N).
 //
 // Each row is kept as one byte string: an order-preserving encoding of its
 // sort key followed by the exact encoding of the whole row. Comparing two
@@ -25,7 +26,8 @@ import (
 // so the order is total and deterministic, and a partition is a sorted
 // slice of them. Over a retracting input every row is kept, since deleting
 // a top row promotes the next one; over an append-only input a row that
-// falls out of the top can never return and only Limit rows are kept.
+// falls out of the top can never return and only the top rows are kept
+// (Limit of them, more when RANK() or DENSE_RANK() keeps ties).
 //
 // The first time a partition changes in an epoch, its top rows are saved;
 // at the barrier (Finish in batch mode) the saved rows are compared with
@@ -47,6 +49,8 @@ type TopN struct {
 
 	parts map[string]*topNPartition
 	dirty []*topNPartition
+	// Scratch for the ranks of a partition's old and current top rows.
+	oldRanks, curRanks []int
 	// For a Top-N per event-time window: when each partition's window ends.
 	closing byEnd[*topNPartition]
 }
@@ -66,7 +70,7 @@ type topNPartition struct {
 }
 
 // NewTopN builds the operator of n. inputAppendOnly lets it keep only
-// Limit rows per partition; batch mode, whose input only inserts, sets it.
+// the top rows of each partition; batch mode, whose input only inserts, sets it.
 func NewTopN(n *plan.TopN, alloc memory.Allocator, inputAppendOnly bool) (*TopN, error) {
 	in := n.Input.Schema()
 	ts := in.Types()
@@ -116,7 +120,7 @@ func (t *TopN) Process(_ context.Context, _ int, c Chunk, _ Emit) error {
 		}
 		if !p.dirty {
 			p.dirty = true
-			p.old = append(p.old[:0], p.rows[:min(len(p.rows), t.limit)]...)
+			p.old = append(p.old[:0], p.rows[:t.kept(p.rows)]...)
 			t.dirty = append(t.dirty, p)
 		}
 		ord, row := ords[i], rows[i]
@@ -127,7 +131,7 @@ func (t *TopN) Process(_ context.Context, _ int, c Chunk, _ Emit) error {
 			}
 			continue
 		}
-		if t.appendOnly && at >= t.limit {
+		if t.appendOnly && at > t.kept(p.rows) {
 			continue // below the top, for good
 		}
 		b := make([]byte, 0, len(ord)+len(row))
@@ -135,12 +139,68 @@ func (t *TopN) Process(_ context.Context, _ int, c Chunk, _ Emit) error {
 		p.rows = append(p.rows, topNRow{})
 		copy(p.rows[at+1:], p.rows[at:])
 		p.rows[at] = topNRow{b: b, ordLen: len(ord)}
-		if t.appendOnly && len(p.rows) > t.limit {
-			p.rows[t.limit] = topNRow{}
-			p.rows = p.rows[:t.limit]
+		if t.appendOnly {
+			// An insert only pushes rows down: one past the kept rows stays
+			// out for good.
+			k := t.kept(p.rows)
+			clear(p.rows[k:])
+			p.rows = p.rows[:k]
 		}
 	}
 	return nil
+}
+
+// kept returns how many of rows, in order, have a rank within the limit.
+// For RANK() and DENSE_RANK() rows that tie with a kept row are kept too.
+func (t *TopN) kept(rows []topNRow) int {
+	switch t.node.Func {
+	case plan.Rank:
+		if len(rows) <= t.limit {
+			return len(rows)
+		}
+		if t.limit == 0 {
+			return 0
+		}
+		n := t.limit
+		for n < len(rows) && rows[n].tiesWith(rows[t.limit-1]) {
+			n++
+		}
+		return n
+	case plan.DenseRank:
+		distinct := 0
+		for i := range rows {
+			if i == 0 || !rows[i].tiesWith(rows[i-1]) {
+				distinct++
+				if distinct > t.limit {
+					return i
+				}
+			}
+		}
+		return len(rows)
+	}
+	return min(len(rows), t.limit)
+}
+
+// ranks appends to dst the rank of each of rows, which are in order.
+func (t *TopN) ranks(dst []int, rows []topNRow) []int {
+	dst = dst[:0]
+	for i := range rows {
+		var r int
+		switch {
+		case i == 0:
+			r = 1
+		case t.node.Func == plan.RowNumber:
+			r = i + 1
+		case rows[i].tiesWith(rows[i-1]):
+			r = dst[i-1]
+		case t.node.Func == plan.Rank:
+			r = i + 1
+		default: // DENSE_RANK
+			r = dst[i-1] + 1
+		}
+		dst = append(dst, r)
+	}
+	return dst
 }
 
 // search returns the position of the first kept row not before (ord, row).
@@ -155,6 +215,11 @@ func (r topNRow) compare(ord, row []byte) int {
 		return c
 	}
 	return bytes.Compare(r.b[r.ordLen:], row)
+}
+
+// tiesWith reports whether r and o have the same sort key.
+func (r topNRow) tiesWith(o topNRow) bool {
+	return bytes.Equal(r.b[:r.ordLen], o.b[:o.ordLen])
 }
 
 func (r topNRow) equals(ord, row []byte) bool {
@@ -188,47 +253,47 @@ func (t *TopN) flush(ctx context.Context, emit Emit) error {
 		}
 	}
 	for _, p := range t.dirty {
-		cur := p.rows[:min(len(p.rows), t.limit)]
+		cur := p.rows[:t.kept(p.rows)]
+		// Both lists are sorted by row and, along them, ranks only grow: a
+		// merge on (row, rank) finds the multiset difference. Without a rank
+		// column a row that only changed rank is no change.
+		oldRanks, curRanks := t.oldRanks[:0], t.curRanks[:0]
 		if t.node.RankCol {
-			// A row is identified with its rank: compare position by position.
-			for i := 0; i < max(len(p.old), len(cur)); i++ {
-				same := i < len(p.old) && i < len(cur) && bytes.Equal(p.old[i].b, cur[i].b)
-				if same {
-					continue
-				}
-				if i < len(p.old) {
-					add(&dels, p.old[i], i+1)
-				}
-				if i < len(cur) {
-					add(&ins, cur[i], i+1)
+			oldRanks, curRanks = t.ranks(oldRanks, p.old), t.ranks(curRanks, cur)
+		}
+		rankAt := func(ranks []int, i int) int {
+			if len(ranks) == 0 {
+				return 0
+			}
+			return ranks[i]
+		}
+		i, j := 0, 0
+		for i < len(p.old) || j < len(cur) {
+			c := 0
+			switch {
+			case i == len(p.old):
+				c = 1
+			case j == len(cur):
+				c = -1
+			default:
+				c = bytes.Compare(p.old[i].b, cur[j].b)
+				if c == 0 {
+					c = cmp.Compare(rankAt(oldRanks, i), rankAt(curRanks, j))
 				}
 			}
-		} else {
-			// Both lists are sorted: a merge finds the multiset difference.
-			i, j := 0, 0
-			for i < len(p.old) || j < len(cur) {
-				c := 0
-				switch {
-				case i == len(p.old):
-					c = 1
-				case j == len(cur):
-					c = -1
-				default:
-					c = bytes.Compare(p.old[i].b, cur[j].b)
-				}
-				switch {
-				case c == 0:
-					i++
-					j++
-				case c < 0:
-					add(&dels, p.old[i], 0)
-					i++
-				default:
-					add(&ins, cur[j], 0)
-					j++
-				}
+			switch {
+			case c == 0:
+				i++
+				j++
+			case c < 0:
+				add(&dels, p.old[i], rankAt(oldRanks, i))
+				i++
+			default:
+				add(&ins, cur[j], rankAt(curRanks, j))
+				j++
 			}
 		}
+		t.oldRanks, t.curRanks = oldRanks, curRanks
 		clear(p.old)
 		p.old = p.old[:0]
 		p.dirty = false

@@ -7,18 +7,21 @@ import (
 	"github.com/sluicedb/sluice/types"
 )
 
-// TopN keeps, per partition, the first Limit rows in Order: the rows of
-// ROW_NUMBER() OVER (PARTITION BY ... ORDER BY ...) filtered by rn <= Limit.
-// Rows that tie on Order are ranked by their whole row, so the choice among
-// ties is deterministic (PostgreSQL leaves it unspecified).
+// TopN keeps, per partition, the rows whose rank in Order is at most Limit:
+// the rows of ROW_NUMBER(), RANK() or DENSE_RANK() OVER (PARTITION BY ...
+// ORDER BY ...) filtered by rn <= Limit. For ROW_NUMBER(), rows that tie on
+// Order are numbered in the order of their whole row, so the choice among
+// ties is deterministic (PostgreSQL leaves it unspecified); RANK() and
+// DENSE_RANK() keep every tied row, as in PostgreSQL.
 //
-// Output columns: the input columns, then, with RankCol, the row's number in
+// Output columns: the input columns, then, with RankCol, the row's rank in
 // its partition (bigint, from 1). Without RankCol a row that only moves
-// within the first Limit causes no change downstream.
+// within the kept rows causes no change downstream.
 type TopN struct {
 	Input       Node
 	PartitionBy []int // input columns; none: one global partition
 	Order       []SortKey
+	Func        RankFunc
 	Limit       int64
 	RankCol     bool
 	Cols        types.Schema
@@ -28,6 +31,25 @@ type TopN struct {
 	// change and its state is freed.
 	WindowPart  int
 	WindowShift int64
+}
+
+// RankFunc is the window function a TopN filters on.
+type RankFunc int
+
+const (
+	RowNumber RankFunc = iota // 1, 2, 3, 4: one number per row
+	Rank                      // 1, 2, 2, 4: ties share a rank, then a gap
+	DenseRank                 // 1, 2, 2, 3: ties share a rank, no gap
+)
+
+func (f RankFunc) String() string {
+	switch f {
+	case Rank:
+		return "rank"
+	case DenseRank:
+		return "dense_rank"
+	}
+	return "row_number"
 }
 
 func (n *TopN) Schema() types.Schema { return n.Cols }
@@ -52,6 +74,9 @@ func (n *TopN) Explain() string {
 		}
 	}
 	s := fmt.Sprintf("TopN limit=%d partition-by=%v order=[%s]", n.Limit, n.PartitionBy, strings.Join(keys, ", "))
+	if n.Func != RowNumber {
+		s += " by=" + n.Func.String()
+	}
 	if n.RankCol {
 		s += " rank=" + n.Cols[len(n.Cols)-1].Name
 	}

@@ -1,6 +1,8 @@
 package planner
 
 import (
+	"strings"
+
 	pg "github.com/pganalyze/pg_query_go/v6"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -17,15 +19,16 @@ import (
 //	  SELECT ..., ROW_NUMBER() OVER (PARTITION BY a ORDER BY b DESC) AS rn FROM t
 //	) s WHERE rn <= 3
 //
+// RANK() and DENSE_RANK() take the place of ROW_NUMBER() to keep ties.
 // The planner recognises exactly this shape (a subquery in FROM whose list
-// has one ROW_NUMBER() with ORDER BY, and a conjunct rn <= N, rn < N or
+// has one of them with ORDER BY, and a conjunct rn <= N, rn < N or
 // rn = 1 in the outer WHERE) and plans a plan.TopN, which keeps only what
 // the filter lets through. Any other window function is refused (0A000):
 // computing the numbers of every row would make each change renumber the
 // whole partition.
 
 // topNLimitHint tells a user how to write what is supported.
-const topNLimitHint = "Window functions are supported as ROW_NUMBER() OVER (PARTITION BY ... ORDER BY ...) AS rn in a subquery in FROM, filtered by rn <= N in the outer WHERE (Top-N per group, or rn = 1 to deduplicate)."
+const topNLimitHint = "Window functions are supported as ROW_NUMBER(), RANK() or DENSE_RANK() OVER (PARTITION BY ... ORDER BY ...) AS rn in a subquery in FROM, filtered by rn <= N in the outer WHERE (Top-N per group, or rn = 1 to deduplicate)."
 
 // rankMarker names the placeholder that stands for ROW_NUMBER() while the
 // subquery is bound; no SQL identifier can contain a NUL.
@@ -37,6 +40,7 @@ type topNSpec struct {
 	item     *pg.Node
 	target   int // position of ROW_NUMBER() in the subquery's target list
 	over     *pg.WindowDef
+	fn       plan.RankFunc
 	rankName string
 	limit    int64
 	// rankUsed is set when the outer query reads the rank beyond the
@@ -79,25 +83,33 @@ func (p *Planner) topNPattern(sel *pg.SelectStmt) (*topNSpec, *pg.Node, error) {
 	}
 	pos := int(call.Location) + 1
 	name := funcName(call.Funcname)
-	switch {
-	case name != "row_number":
+	switch name {
+	case "row_number":
+		spec.fn = plan.RowNumber
+	case "rank":
+		spec.fn = plan.Rank
+	case "dense_rank":
+		spec.fn = plan.DenseRank
+	default:
 		return nil, nil, pgerror.New(pgerror.FeatureNotSupported, "window function %s is not supported", name).
 			WithPosition(pos).WithHint(topNLimitHint)
+	}
+	switch {
 	case len(call.Args) > 0 || call.AggStar || call.AggDistinct || call.AggFilter != nil:
-		return nil, nil, pgerror.New(pgerror.UndefinedFunction, "function row_number takes no arguments").WithPosition(pos)
+		return nil, nil, pgerror.New(pgerror.UndefinedFunction, "function %s takes no arguments", name).WithPosition(pos)
 	case spec.over.Name != "" || spec.over.Refname != "":
 		return nil, nil, pgerror.New(pgerror.FeatureNotSupported, "named windows are not supported").WithPosition(pos).WithHint(topNLimitHint)
 	case len(spec.over.OrderClause) == 0:
-		return nil, nil, pgerror.New(pgerror.FeatureNotSupported, "ROW_NUMBER() needs ORDER BY in its OVER clause to choose the top rows").WithPosition(pos).WithHint(topNLimitHint)
+		return nil, nil, pgerror.New(pgerror.FeatureNotSupported, "%s() needs ORDER BY in its OVER clause to choose the top rows", strings.ToUpper(name)).WithPosition(pos).WithHint(topNLimitHint)
 	case len(inner.DistinctClause) > 0 || len(inner.SortClause) > 0 || inner.LimitCount != nil || inner.LimitOffset != nil || len(inner.WindowClause) > 0:
-		return nil, nil, pgerror.New(pgerror.FeatureNotSupported, "ROW_NUMBER() in a query with DISTINCT, ORDER BY, LIMIT or WINDOW is not supported").WithPosition(pos).WithHint(topNLimitHint)
+		return nil, nil, pgerror.New(pgerror.FeatureNotSupported, "%s() in a query with DISTINCT, ORDER BY, LIMIT or WINDOW is not supported", strings.ToUpper(name)).WithPosition(pos).WithHint(topNLimitHint)
 	}
 
 	alias := ""
 	if rs.Alias != nil {
 		alias = rs.Alias.Aliasname
 		if len(rs.Alias.Colnames) > 0 {
-			return nil, nil, pgerror.New(pgerror.FeatureNotSupported, "column aliases on a subquery with ROW_NUMBER() are not supported; name the columns inside").WithPosition(pos)
+			return nil, nil, pgerror.New(pgerror.FeatureNotSupported, "column aliases on a subquery with %s() are not supported; name the columns inside", strings.ToUpper(name)).WithPosition(pos)
 		}
 	}
 	var conj []*pg.Node
@@ -118,7 +130,7 @@ func (p *Planner) topNPattern(sel *pg.SelectStmt) (*topNSpec, *pg.Node, error) {
 		rest = append(rest, c)
 	}
 	if !found {
-		return nil, nil, pgerror.New(pgerror.FeatureNotSupported, "ROW_NUMBER() is supported only for Top-N: filter the subquery by %s <= N (or %s = 1) in the outer WHERE", spec.rankName, spec.rankName).
+		return nil, nil, pgerror.New(pgerror.FeatureNotSupported, "%s() is supported only for Top-N: filter the subquery by %s <= N (or %s = 1) in the outer WHERE", strings.ToUpper(name), spec.rankName, spec.rankName).
 			WithPosition(pos).WithHint(topNLimitHint)
 	}
 	var where *pg.Node
@@ -274,6 +286,7 @@ func (p *Planner) topNFrom(b *binder, spec *topNSpec) (plan.Node, *scope, error)
 	}
 	topn := &plan.TopN{
 		Input:   &plan.Project{Input: under, Exprs: inExprs, Cols: inCols},
+		Func:    spec.fn,
 		Limit:   spec.limit,
 		RankCol: spec.rankUsed,
 		Cols:    append(types.Schema(nil), inCols...),

@@ -395,6 +395,16 @@ func Matrix() []Case {
 			"SELECT id, k, v, rn FROM (SELECT id, k, v, ROW_NUMBER() OVER (PARTITION BY k ORDER BY v DESC NULLS LAST, id) AS rn FROM kv) AS t WHERE rn <= 3"),
 		same("kv_lowest_five", TableUpdates,
 			"SELECT id, v FROM (SELECT id, v, ROW_NUMBER() OVER (ORDER BY v, id) AS rn FROM kv) AS t WHERE rn <= 5"),
+		// RANK() and DENSE_RANK() keep every tied row, so any output is
+		// deterministic; ties are frequent in these small value ranges.
+		same("rank_top2_per_key", Streams,
+			"SELECT k, v, ts, g FROM (SELECT k, v, ts, g, RANK() OVER (PARTITION BY k ORDER BY v DESC) AS r FROM ev) AS t WHERE r <= 2"),
+		same("dense_rank_per_group", Streams,
+			"SELECT g, v, d FROM (SELECT g, v, DENSE_RANK() OVER (PARTITION BY g ORDER BY v) AS d FROM ev) AS t WHERE d < 3"),
+		same("kv_rank_top3_per_key", TableUpdates,
+			"SELECT id, k, v, r FROM (SELECT id, k, v, RANK() OVER (PARTITION BY k ORDER BY v DESC NULLS LAST) AS r FROM kv) AS t WHERE r <= 3"),
+		same("kv_dense_lowest_two", TableUpdates,
+			"SELECT id, v, r FROM (SELECT id, v, DENSE_RANK() OVER (ORDER BY v) AS r FROM kv) AS t WHERE r <= 2"),
 
 		// A keyed table under INSERT, UPDATE and DELETE.
 		same("kv_by_key", TableUpdates,
