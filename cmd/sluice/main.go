@@ -29,6 +29,7 @@ Usage:
   sluice [serve] [flags]   run the server (the default command)
   sluice playground        run the server with an in-process Kafka broker and live data
   sluice bench nexmark     run a Nexmark query to completion and report its throughput
+  sluice nexmark produce   write Nexmark events into Kafka topics
   sluice version           print the version
   sluice help              show this help
 
@@ -52,6 +53,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return playground(args, stdout, stderr)
 	case "bench":
 		return bench(args, stdout, stderr)
+	case "nexmark":
+		return nexmarkCommand(args, stdout, stderr)
 	case "version":
 		fmt.Fprintf(stdout, "sluice %s\n", version)
 		return 0
