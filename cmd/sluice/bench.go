@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/sluicedb/sluice/connectors/all"
+	"github.com/sluicedb/sluice/connectors/kafka"
 	"github.com/sluicedb/sluice/engine"
 	"github.com/sluicedb/sluice/parser"
 	"github.com/sluicedb/sluice/pgwire"
@@ -40,6 +42,12 @@ only grows, upsert keyed by all its columns otherwise, so that what is
 measured is the query and not the storage of its result. The run ends when
 every source read has delivered all its events and an epoch has committed
 after them (FLUSH).
+
+With --source kafka the events are first written into Kafka (not timed) as
+'sluice nexmark produce' does, into a broker started in-process (one
+partition per topic) or the one given by --bootstrap-server, and the
+sources are Kafka sources over JSON. The in-process broker serves the
+reads from the same process, so its CPU counts in events/s per core.
 
 It prints, on stdout:
   events                 the Nexmark events of the run (--events); a query over
@@ -66,6 +74,10 @@ type benchConfig struct {
 	json       bool
 	barrier    time.Duration
 	progress   time.Duration
+	// source is "generator" (the nexmark connector) or "kafka": the events
+	// are first written into Kafka, then read from it.
+	source    string
+	bootstrap string // with source kafka: the broker; "" starts one in-process
 }
 
 // benchResult is what a run measured; its JSON form is the --json output.
@@ -100,6 +112,8 @@ func bench(args []string, stdout, stderr io.Writer) int {
 	fs.Int64Var(&cfg.events, "events", 1_000_000, "Nexmark events to generate (all three types together)")
 	fs.BoolVar(&cfg.json, "json", false, "print one JSON object instead of text")
 	fs.DurationVar(&cfg.barrier, "barrier-interval", 10*time.Millisecond, "how often an epoch closes, as for sluice serve")
+	fs.StringVar(&cfg.source, "source", "generator", "where events come from: generator (the nexmark connector) or kafka")
+	fs.StringVar(&cfg.bootstrap, "bootstrap-server", "", "with --source kafka: the Kafka broker to use; empty starts one in-process")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, benchUsage)
 		fs.PrintDefaults()
@@ -119,6 +133,12 @@ func bench(args []string, stdout, stderr io.Writer) int {
 		return 2
 	case cfg.events <= 0:
 		fmt.Fprintf(stderr, "sluice bench nexmark: --events must be positive\n")
+		return 2
+	case cfg.source != "generator" && cfg.source != "kafka":
+		fmt.Fprintf(stderr, "sluice bench nexmark: --source must be generator or kafka, not %q\n", cfg.source)
+		return 2
+	case cfg.bootstrap != "" && cfg.source != "kafka":
+		fmt.Fprintf(stderr, "sluice bench nexmark: --bootstrap-server needs --source kafka\n")
 		return 2
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -183,6 +203,45 @@ func nexmarkSourcesSQL(events int64) string {
 		b.WriteByte('\n')
 	}
 	return b.String()
+}
+
+// kafkaSourcesSQL creates the three sources over the topics prefix+name.
+func kafkaSourcesSQL(addr, prefix string) string {
+	var b strings.Builder
+	for _, t := range nexmarkTables {
+		fmt.Fprintf(&b, "CREATE SOURCE %s (%s, WATERMARK FOR date_time AS date_time - INTERVAL '4' SECOND) "+
+			"WITH (connector = 'kafka', topic = '%s%s', properties.bootstrap.server = '%s', scan.startup.mode = 'earliest') "+
+			"FORMAT PLAIN ENCODE JSON;\n", t.name, t.columns, prefix, t.name, addr)
+	}
+	return b.String()
+}
+
+// fillKafka writes the run's events into Kafka, before anything is timed,
+// and returns the broker's address and the topics' prefix. Without
+// --bootstrap-server it starts a broker in-process (stopped by stop); on a
+// broker given, the topics are new for each run so that nothing older is
+// read with them.
+func fillKafka(ctx context.Context, cfg benchConfig, progress io.Writer) (addr, prefix string, stop func(), err error) {
+	addr, prefix, stop = cfg.bootstrap, fmt.Sprintf("sluice-bench-%d-", time.Now().UnixNano()), func() {}
+	if addr == "" {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return "", "", nil, fmt.Errorf("find a port for the Kafka broker: %w", err)
+		}
+		addr = ln.Addr().String()
+		ln.Close()
+		if stop, err = kafka.StartBroker(ctx, addr, 1); err != nil {
+			return "", "", nil, err
+		}
+		prefix = "nexmark-"
+	}
+	fmt.Fprintf(progress, "writing %d events into Kafka at %s (not timed)\n", cfg.events, addr)
+	err = produceNexmark(ctx, produceConfig{bootstrap: addr, events: cfg.events, topicPrefix: prefix, progress: cfg.progress}, progress)
+	if err != nil {
+		stop()
+		return "", "", nil, err
+	}
+	return addr, prefix, stop, nil
 }
 
 // readQuery returns the query's name and its SELECT, without its comments.
@@ -253,7 +312,16 @@ func runNexmark(ctx context.Context, cfg benchConfig, progress io.Writer) (bench
 	defer eng.Close()
 	s := eng.NewSession(pgwire.ClientInfo{User: "bench", Database: "sluice"})
 	defer s.Close()
-	if err := execAll(ctx, s, nexmarkSourcesSQL(cfg.events)); err != nil {
+	sourcesSQL := nexmarkSourcesSQL(cfg.events)
+	if cfg.source == "kafka" {
+		addr, prefix, stop, err := fillKafka(ctx, cfg, progress)
+		if err != nil {
+			return benchResult{}, err
+		}
+		defer stop()
+		sourcesSQL = kafkaSourcesSQL(addr, prefix)
+	}
+	if err := execAll(ctx, s, sourcesSQL); err != nil {
 		return benchResult{}, fmt.Errorf("create the sources: %w", err)
 	}
 	sinkSQL, err := blackholeSinkSQL(eng, name, query)

@@ -66,12 +66,24 @@ func TestBenchNexmarkCommand(t *testing.T) {
 		t.Errorf("query and events are %v and %v, want q1 and 20000", res["query"], res["events"])
 	}
 
+	// Through Kafka: the events are written into an in-process broker
+	// first; q3 reads persons and auctions, so both decode from JSON.
+	out.Reset()
+	errOut.Reset()
+	code = run([]string{"bench", "nexmark", "--query", "q3", "--events", "20000", "--source", "kafka",
+		"--queries-dir", nexmarkQueriesDir}, &out, &errOut)
+	if code != 0 || !strings.Contains(out.String(), "events             20000 (1600 rows read from the sources)") {
+		t.Errorf("--source kafka: exit code %d\n%s%s", code, out.String(), errOut.String())
+	}
+
 	for _, c := range []struct {
 		args     []string
 		code     int
 		contains string
 	}{
 		{[]string{"bench", "nexmark", "--help"}, 0, "events_per_core_second"},
+		{[]string{"bench", "nexmark", "--query", "q1", "--source", "pulsar"}, 2, "--source must be generator or kafka"},
+		{[]string{"bench", "nexmark", "--query", "q1", "--bootstrap-server", "127.0.0.1:9092"}, 2, "needs --source kafka"},
 		{[]string{"bench"}, 2, "the only benchmark is nexmark"},
 		{[]string{"bench", "nexmark"}, 2, "--query is required"},
 		{[]string{"bench", "nexmark", "--query", "q999", "--queries-dir", nexmarkQueriesDir}, 1, "read the query"},
