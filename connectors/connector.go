@@ -175,6 +175,19 @@ type Sink interface {
 	Close() error
 }
 
+// EpochRecorder is implemented by sinks that record, atomically with an
+// epoch's rows, the epoch they committed (a progress row written in the same
+// database transaction, an epoch header inside a Kafka transaction, an epoch
+// in a published file's name). After a restart the engine delivers again the
+// epochs its checkpoint holds as undelivered; with this interface it skips
+// those the outside system already has, so every epoch takes effect once.
+// Commit of an epoch at or below LastCommitted must change nothing.
+type EpochRecorder interface {
+	// LastCommitted returns the highest epoch whose Commit took effect, or 0
+	// when none has.
+	LastCommitted(ctx context.Context) (uint64, error)
+}
+
 // RowKind is what a row of a SinkBatch does.
 type RowKind uint8
 

@@ -2,14 +2,10 @@ package engine_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
-	"net"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -17,37 +13,15 @@ import (
 	"github.com/sluicedb/sluice/connectors/all"
 	"github.com/sluicedb/sluice/engine"
 	"github.com/sluicedb/sluice/internal/sqllogictest"
-	"github.com/sluicedb/sluice/pgwire"
+	"github.com/sluicedb/sluice/internal/testserver"
 )
 
 // startServer runs an engine behind a real wire server on a free port and
 // returns a function that opens client connections to it.
 func startServer(t testing.TB) (connect func(ctx context.Context) (*pgx.Conn, error), eng *engine.Engine) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	eng = engine.New(ctx, engine.Options{Connectors: all.Registry(), Logger: logger, Version: "test"})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := pgwire.NewServer(eng, pgwire.Options{Logger: logger})
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			t.Error("server did not stop within 10s of cancellation")
-		}
-		eng.Close()
-	})
-	addr := ln.Addr().String()
-	connect = func(ctx context.Context) (*pgx.Conn, error) {
-		return pgx.Connect(ctx, "postgres://sluice@"+addr+"/sluice?sslmode=disable")
-	}
-	return connect, eng
+	srv := testserver.Start(t, all.Registry())
+	return srv.Connect, srv.Engine
 }
 
 // TestSQLLogic runs every testdata/sql/*.slt file through psql's path: a
