@@ -308,6 +308,9 @@ func (e *Engine) startFlow(obj *catalog.Object, p plan.Node, tail executor.Opera
 	}
 	ctx, cancel := context.WithCancel(e.ctx)
 	rt := &flowRuntime{ctx: ctx, cancel: cancel}
+	// A view or sink that existed at the last checkpoint resumes from its
+	// state there; one created after it starts afresh from its inputs.
+	_, restoring := e.restore[executor.FlowStatePrefix+obj.Name]
 	fail := func(err error) (*flowRuntime, error) {
 		cancel()
 		rt.finished.Wait()
@@ -341,6 +344,15 @@ func (e *Engine) startFlow(obj *catalog.Object, p plan.Node, tail executor.Opera
 				}
 			}
 		}
+		if restoring {
+			state, ok := e.restore[executor.FlowStatePrefix+name]
+			if !ok {
+				return nil, fmt.Errorf("the checkpoint has the state of %s but not of its part %s", obj.Name, name)
+			}
+			if err := flow.LoadState(state); err != nil {
+				return nil, fmt.Errorf("restore %s from the checkpoint: %w", obj.Name, err)
+			}
+		}
 		flows = append(flows, flow)
 		rt.finished.Add(1)
 		go func() {
@@ -355,7 +367,7 @@ func (e *Engine) startFlow(obj *catalog.Object, p plan.Node, tail executor.Opera
 	var detaches []func()
 	err = e.coord.Change(func() error {
 		for _, l := range leaves {
-			detach, err := e.attach(ctx, l.input, l.flow, &rt.finished)
+			detach, err := e.attach(ctx, l.input, l.flow, restoring, &rt.finished)
 			if err != nil {
 				for _, d := range detaches {
 					d()
@@ -427,21 +439,34 @@ func (e *Engine) flowInput(ctx context.Context, scan *plan.Scan, ectx *expr.Eval
 }
 
 // attach connects flow to its input (inside a coordinator Change) and
-// returns what detaches it.
-func (e *Engine) attach(ctx context.Context, in *flowInput, flow *executor.Dataflow, wg *sync.WaitGroup) (func(), error) {
+// returns what detaches it. A flow restored from the checkpoint resumes its
+// source's splits at their positions, receives only what changed in a table
+// since the checkpoint, and only the later changes of an upstream view
+// (restored from the same checkpoint).
+func (e *Engine) attach(ctx context.Context, in *flowInput, flow *executor.Dataflow, restored bool, wg *sync.WaitGroup) (func(), error) {
 	switch {
 	case in.src != nil:
 		in.src.readings.adopt(flow, in.stats)
 		e.coord.AddRoot(flow, func(ctx context.Context, b executor.Barrier) error {
 			return flow.Send(ctx, executor.Message{Kind: executor.MsgBarrier, Barrier: b})
 		})
-		e.readSource(ctx, in.src, in.stats, in.splits, flow, wg)
+		var resume []executor.SplitPosition
+		if restored {
+			resume = in.filter.Positions()
+		}
+		e.readSource(ctx, in.src, in.stats, in.splits, resume, flow, wg)
 		return func() {
 			e.coord.RemoveRoot(flow)
 			in.src.readings.stop(flow)
 		}, nil
 	case in.table != nil:
-		if err := in.table.store.Subscribe(ctx, flow); err != nil {
+		var err error
+		if restored {
+			err = in.table.store.SubscribeSince(ctx, flow, e.restore[executor.TableStatePrefix+in.name])
+		} else {
+			err = in.table.store.Subscribe(ctx, flow)
+		}
+		if err != nil {
 			return nil, err
 		}
 		if in.stats != nil {
@@ -452,7 +477,9 @@ func (e *Engine) attach(ctx context.Context, in *flowInput, flow *executor.Dataf
 			in.table.readings.stop(flow)
 		}, nil
 	default:
-		if err := in.upstream.mat.Subscribe(ctx, flow); err != nil {
+		if restored {
+			in.upstream.mat.SubscribeChanges(flow)
+		} else if err := in.upstream.mat.Subscribe(ctx, flow); err != nil {
 			return nil, err
 		}
 		return func() { in.upstream.mat.Unsubscribe(flow) }, nil
@@ -535,6 +562,7 @@ func (e *Engine) release(o *catalog.Object) {
 	table := e.tables[o.Name]
 	sink := e.sinks[o.Name]
 	delete(e.sinks, o.Name)
+	delete(e.delivering, o.Name)
 	delete(e.views, o.Name)
 	delete(e.tables, o.Name)
 	delete(e.sources, o.Name)

@@ -34,10 +34,18 @@ type Options struct {
 	Logger          *slog.Logger
 	// Version is Sluice's version, reported by version().
 	Version string
-	// DataDir, when set, is where the catalog and the tables' rows are
-	// kept; Open recovers them from there. Empty keeps everything in memory.
+	// DataDir, when set, is where the catalog, the tables' rows and the
+	// checkpoints are kept; Open recovers them from there. Empty keeps
+	// everything in memory.
 	DataDir string
+	// CheckpointInterval is how often the state of every view and the
+	// position of every source are written to DataDir (default 1 s). A
+	// restart resumes from the last checkpoint.
+	CheckpointInterval time.Duration
 }
+
+// defaultCheckpointInterval is Options.CheckpointInterval's default.
+const defaultCheckpointInterval = time.Second
 
 // Engine is one Sluice instance.
 type Engine struct {
@@ -58,6 +66,16 @@ type Engine struct {
 	replaying bool
 	// recoverOID is the OID the object being replayed had.
 	recoverOID uint32
+	// restore holds the parts of the checkpoint being recovered, by name,
+	// while Open replays the catalog; nil otherwise.
+	restore map[string][]byte
+	// checkpoints are the counters of the checkpoints taken.
+	checkpoints checkpointStats
+	// recovered is closed once Open has created every stored object again.
+	// Readers wait for it: a view restored from the checkpoint must be
+	// attached to the view it reads before that one moves past the
+	// checkpoint, or the changes in between would never reach it.
+	recovered chan struct{}
 
 	ddl     sync.Mutex // one DDL statement at a time
 	mu      sync.RWMutex
@@ -65,6 +83,9 @@ type Engine struct {
 	tables  map[string]*tableRuntime
 	views   map[string]*viewRuntime
 	sinks   map[string]*sinkRuntime
+	// delivering lists every sink's deliverer from before its dataflow
+	// starts, so that a checkpoint never misses a sink's undelivered epochs.
+	delivering map[string]*deliverer
 }
 
 // sourceRuntime is a source and its readings: each view over the source
@@ -177,8 +198,15 @@ type sinkRuntime struct {
 	stats *executor.SinkStats
 }
 
-// New starts an engine; it runs until ctx is cancelled or Close is called.
+// New starts an engine without stored state (opts.DataDir is not read; use
+// Open for that); it runs until ctx is cancelled or Close is called.
 func New(ctx context.Context, opts Options) *Engine {
+	e := newEngine(ctx, opts)
+	close(e.recovered)
+	return e
+}
+
+func newEngine(ctx context.Context, opts Options) *Engine {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -200,6 +228,9 @@ func New(ctx context.Context, opts Options) *Engine {
 		tables:  map[string]*tableRuntime{},
 		views:   map[string]*viewRuntime{},
 		sinks:   map[string]*sinkRuntime{},
+
+		delivering: map[string]*deliverer{},
+		recovered:  make(chan struct{}),
 	}
 	e.wg.Add(1)
 	go func() {
@@ -213,7 +244,8 @@ func New(ctx context.Context, opts Options) *Engine {
 // is created again, in its original order, tables with their rows, and every
 // view and sink starts reading its inputs afresh.
 func Open(ctx context.Context, opts Options) (*Engine, error) {
-	e := New(ctx, opts)
+	e := newEngine(ctx, opts)
+	defer close(e.recovered)
 	if opts.DataDir == "" {
 		return e, nil
 	}
@@ -228,6 +260,16 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 		e.Close()
 		return nil, fmt.Errorf("read the catalog in %s: %w", opts.DataDir, err)
 	}
+	epoch, parts, err := db.Checkpoint()
+	if err != nil {
+		e.Close()
+		return nil, fmt.Errorf("read the last checkpoint in %s: %w (if it is damaged, move the directory away and start with an empty --data-dir)", opts.DataDir, err)
+	}
+	if epoch > 0 {
+		e.restore = parts
+		e.coord.Resume(epoch)
+		e.checkpoints.recovered(epoch)
+	}
 	s := e.NewSession(pgwireClient("recovery"))
 	e.replaying = true
 	defer func() { e.replaying = false }()
@@ -241,7 +283,13 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 		r.Close()
 	}
 	e.recoverOID = 0
-	e.logger.Info("recovered", "objects", len(entries), "data_dir", opts.DataDir)
+	e.restore = nil
+	interval := opts.CheckpointInterval
+	if interval <= 0 {
+		interval = defaultCheckpointInterval
+	}
+	e.coord.SetCheckpointing(interval, e.persistCheckpoint)
+	e.logger.Info("recovered", "objects", len(entries), "checkpoint_epoch", epoch, "data_dir", opts.DataDir)
 	return e, nil
 }
 
@@ -306,8 +354,12 @@ func (e *Engine) Flush(ctx context.Context) error { return e.coord.Flush(ctx) }
 // readSplit feeds one split of a source into a view's dataflow until ctx
 // ends. A failing reader is reopened at its last position with backoff, so
 // an outage of the outside system loses nothing that was read.
-func (e *Engine) readSplit(ctx context.Context, src *sourceRuntime, stats *executor.SourceStats, split connectors.Split, index int, flow *executor.Dataflow, activity *splitActivity) {
-	var pos connectors.Position
+func (e *Engine) readSplit(ctx context.Context, src *sourceRuntime, stats *executor.SourceStats, split connectors.Split, index int, pos connectors.Position, flow *executor.Dataflow, activity *splitActivity) {
+	select {
+	case <-e.recovered:
+	case <-ctx.Done():
+		return
+	}
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
 		r, err := src.source.Open(ctx, split, pos)
@@ -324,7 +376,7 @@ func (e *Engine) readSplit(ctx context.Context, src *sourceRuntime, stats *execu
 			continue
 		}
 		stats.SetStatus("running")
-		err = e.pump(ctx, stats, r, index, flow, &pos, activity)
+		err = e.pump(ctx, stats, r, split.ID, index, flow, &pos, activity)
 		r.Close()
 		switch {
 		case ctx.Err() != nil:
@@ -346,7 +398,10 @@ func (e *Engine) readSplit(ctx context.Context, src *sourceRuntime, stats *execu
 	}
 }
 
-func (e *Engine) pump(ctx context.Context, stats *executor.SourceStats, r connectors.Reader, index int, flow *executor.Dataflow, pos *connectors.Position, activity *splitActivity) error {
+// pump sends what a reader reads to the dataflow, each batch with the
+// split's position after it, so that the dataflow knows the position of
+// what it has processed when a checkpoint passes.
+func (e *Engine) pump(ctx context.Context, stats *executor.SourceStats, r connectors.Reader, splitID string, index int, flow *executor.Dataflow, pos *connectors.Position, activity *splitActivity) error {
 	for {
 		b, err := r.Next(ctx)
 		if err != nil {
@@ -362,14 +417,19 @@ func (e *Engine) pump(ctx context.Context, stats *executor.SourceStats, r connec
 		if b.Position != "" {
 			*pos = b.Position
 		}
-		if b.Record == nil {
-			continue
-		}
-		if b.Record.NumRows() == 0 {
+		if b.Record != nil && b.Record.NumRows() == 0 {
 			b.Record.Release()
+			b.Record = nil
+		}
+		if b.Record == nil && b.Position == "" {
 			continue
 		}
-		if err := flow.Send(ctx, executor.Message{Chunk: executor.Chunk{Rec: b.Record}, Split: index}); err != nil {
+		// A batch of only bad records still moves the position.
+		m := executor.Message{Split: index, SplitID: splitID, Position: string(b.Position)}
+		if b.Record != nil {
+			m.Chunk = executor.Chunk{Rec: b.Record}
+		}
+		if err := flow.Send(ctx, m); err != nil {
 			return err
 		}
 	}
@@ -452,24 +512,35 @@ type discoverer interface {
 }
 
 // readSource runs a reader per split of src for one dataflow, and readers
-// for splits that appear later.
-func (e *Engine) readSource(ctx context.Context, src *sourceRuntime, stats *executor.SourceStats, splits []connectors.Split, flow *executor.Dataflow, wg *sync.WaitGroup) {
+// for splits that appear later. resume lists, by index, the splits of a
+// dataflow restored from a checkpoint and where each resumes; they keep
+// their index, and splits not in it start where the source's options say.
+func (e *Engine) readSource(ctx context.Context, src *sourceRuntime, stats *executor.SourceStats, splits []connectors.Split, resume []executor.SplitPosition, flow *executor.Dataflow, wg *sync.WaitGroup) {
 	activity := &splitActivity{}
-	var mu sync.Mutex // guards index: splits may be started by two goroutines
+	var mu sync.Mutex // guards index and started: splits may be started by two goroutines
 	index := map[string]int{}
+	from := map[string]connectors.Position{}
+	for i, sp := range resume {
+		index[sp.ID], from[sp.ID] = i, connectors.Position(sp.Position)
+	}
+	started := map[string]bool{}
 	start := func(sp connectors.Split) {
 		mu.Lock()
 		defer mu.Unlock()
-		if _, known := index[sp.ID]; known {
+		if started[sp.ID] {
 			return
 		}
-		i := len(index)
-		index[sp.ID] = i
+		started[sp.ID] = true
+		i, known := index[sp.ID]
+		if !known {
+			i = len(index)
+			index[sp.ID] = i
+		}
 		activity.add(i)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			e.readSplit(ctx, src, stats, sp, i, flow, activity)
+			e.readSplit(ctx, src, stats, sp, i, from[sp.ID], flow, activity)
 		}()
 	}
 	for _, sp := range splits {

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
 	"github.com/sluicedb/sluice/catalog"
 	"github.com/sluicedb/sluice/connectors"
 	"github.com/sluicedb/sluice/executor"
@@ -42,9 +44,18 @@ type deliverer struct {
 	queue   []sinkEpoch
 	queued  int64 // rows in queue
 	stopped bool
+	// With checkpoints, an epoch is delivered only once a checkpoint covers
+	// it (its epoch ≤ durable): after a crash the views resume from that
+	// checkpoint, so nothing delivered is produced again, and the epochs
+	// still queued are in the checkpoint to be delivered after the restart.
+	gated   bool
+	durable uint64
 
 	sink connectors.Sink // used only by the delivery goroutine (and Close)
-	done chan struct{}
+	// recorded is the last epoch the open sink reported as committed, for
+	// sinks that are connectors.EpochRecorder.
+	recorded uint64
+	done     chan struct{}
 }
 
 type sinkEpoch struct {
@@ -75,7 +86,7 @@ func (d *deliverer) run(ctx context.Context) {
 	defer stop()
 	for {
 		d.mu.Lock()
-		for len(d.queue) == 0 && !d.stopped {
+		for (len(d.queue) == 0 || d.gated && d.queue[0].epoch > d.durable) && !d.stopped {
 			d.cond.Wait()
 		}
 		if d.stopped {
@@ -123,7 +134,10 @@ func (d *deliverer) deliverWithRetry(ctx context.Context, ep sinkEpoch) {
 	}
 }
 
-// deliver opens the sink if needed, writes the epoch and commits it.
+// deliver opens the sink if needed, writes the epoch and commits it. A sink
+// that records its epochs is asked, whenever it is (re)opened, which epoch
+// it has: an epoch it already holds (committed before a failure or a crash
+// that hid the answer) is not written again.
 func (d *deliverer) deliver(ctx context.Context, ep sinkEpoch) error {
 	if d.sink == nil {
 		s, err := d.open(ctx)
@@ -131,6 +145,15 @@ func (d *deliverer) deliver(ctx context.Context, ep sinkEpoch) error {
 			return fmt.Errorf("reconnect: %w", err)
 		}
 		d.sink = s
+		d.recorded = 0
+		if rec, ok := s.(connectors.EpochRecorder); ok {
+			if d.recorded, err = rec.LastCommitted(ctx); err != nil {
+				return fmt.Errorf("read the last committed epoch: %w", err)
+			}
+		}
+	}
+	if ep.epoch <= d.recorded {
+		return nil
 	}
 	for _, b := range ep.batches {
 		if err := d.sink.Write(ctx, b); err != nil {
@@ -185,6 +208,87 @@ func (d *deliverer) Commit(ctx context.Context, epoch uint64) error {
 	}
 	d.queue = append(d.queue, ep)
 	d.queued += ep.rows
+	d.cond.Broadcast()
+	return nil
+}
+
+// checkpointed lets epochs up to epoch be delivered: a checkpoint holding
+// them is durable.
+func (d *deliverer) checkpointed(epoch uint64) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.durable = max(d.durable, epoch)
+	d.cond.Broadcast()
+}
+
+// saveState writes the epochs up to epoch that are not yet delivered, for a
+// checkpoint of that epoch.
+func (d *deliverer) saveState(epoch uint64) ([]byte, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var eps []sinkEpoch
+	for _, ep := range d.queue {
+		if ep.epoch <= epoch {
+			eps = append(eps, ep)
+		}
+	}
+	var w executor.StateWriter
+	w.Uint(uint64(len(eps)))
+	for _, ep := range eps {
+		w.Uint(ep.epoch)
+		w.Uint(uint64(len(ep.batches)))
+		for _, b := range ep.batches {
+			rec, err := executor.EncodeRecord(b.Record)
+			if err != nil {
+				return nil, fmt.Errorf("sink %s: %w", d.name, err)
+			}
+			w.Blob(rec)
+			kinds := make([]byte, len(b.Kinds))
+			for i, k := range b.Kinds {
+				kinds[i] = byte(k)
+			}
+			w.Blob(kinds)
+		}
+	}
+	return w.Bytes(), nil
+}
+
+// loadState queues the epochs a checkpoint held as undelivered; the
+// checkpoint is durable, so they may go out at once.
+func (d *deliverer) loadState(b []byte, epoch uint64, alloc memory.Allocator) error {
+	r := executor.NewStateReader(b)
+	n := r.Len()
+	var eps []sinkEpoch
+	for i := 0; i < n && r.Err() == nil; i++ {
+		ep := sinkEpoch{epoch: r.Uint()}
+		nb := r.Len()
+		for j := 0; j < nb && r.Err() == nil; j++ {
+			rec, err := executor.DecodeRecord(r.Blob(), alloc)
+			if err != nil {
+				return fmt.Errorf("sink %s: undelivered epoch %d: %w", d.name, ep.epoch, err)
+			}
+			batch := connectors.SinkBatch{Record: rec}
+			if kinds := r.Blob(); len(kinds) > 0 {
+				batch.Kinds = make([]connectors.RowKind, len(kinds))
+				for k, v := range kinds {
+					batch.Kinds[k] = connectors.RowKind(v)
+				}
+			}
+			ep.batches = append(ep.batches, batch)
+			ep.rows += rec.NumRows()
+		}
+		eps = append(eps, ep)
+	}
+	if err := r.Done(); err != nil {
+		return fmt.Errorf("sink %s: undelivered epochs: %w", d.name, err)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, ep := range eps {
+		d.queue = append(d.queue, ep)
+		d.queued += ep.rows
+	}
+	d.durable = max(d.durable, epoch)
 	d.cond.Broadcast()
 	return nil
 }
@@ -291,12 +395,32 @@ func (e *Engine) createSink(ctx context.Context, s *parser.CreateSink) error {
 		stats.SetStatus("retrying", err.Error())
 	}
 	d := newDeliverer(cfg.Name, sink, func(ctx context.Context) (connectors.Sink, error) { return newSink(ctx, cfg) }, stats, e.logger)
+	if e.store != nil {
+		d.gated = true
+		if state, ok := e.restore[sinkStatePrefix+cfg.Name]; ok {
+			if err := d.loadState(state, e.checkpoints.recoveredEpoch(), e.alloc); err != nil {
+				if sink != nil {
+					sink.Close()
+				}
+				return err
+			}
+		}
+	}
+	e.mu.Lock()
+	e.delivering[cfg.Name] = d
+	e.mu.Unlock()
+	forget := func() {
+		e.mu.Lock()
+		delete(e.delivering, cfg.Name)
+		e.mu.Unlock()
+	}
 	obj := &catalog.Object{Kind: catalog.Sink, Name: s.Name.Name, Schema: v.Schema, SQL: s.Text(), DependsOn: v.DependsOn,
 		Connector: name, Options: validated, Query: s.QueryText, EmitOnWindowClose: s.EmitOnWindowClose, SinkType: sinkType, PrimaryKey: pk}
 	obj.Format = formatName(s.Format)
 	op := executor.NewSinkOperator(d, v.Schema, sinkType == "upsert", pk, e.alloc, stats)
 	flow, err := e.startFlow(obj, v.Plan, op, nil)
 	if err != nil {
+		forget()
 		if sink != nil {
 			sink.Close()
 		}
@@ -309,6 +433,7 @@ func (e *Engine) createSink(ctx context.Context, s *parser.CreateSink) error {
 	}()
 	rt := &sinkRuntime{flowRuntime: flow, obj: obj, sink: d, stats: stats}
 	if err := e.addObject(obj); err != nil {
+		forget()
 		e.stop(flow)
 		d.Close()
 		return err

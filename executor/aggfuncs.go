@@ -25,6 +25,10 @@ type aggregator interface {
 	result(b array.Builder, g int32) error
 	// reset clears group g so its id can be reused.
 	reset(g int32)
+	// save writes group g's state; load reads it back into group g, which
+	// grow has made room for.
+	save(w *StateWriter, g int32)
+	load(r *StateReader, g int32) error
 }
 
 func newAggregator(a plan.AggCall, appendOnly bool) (aggregator, error) {
@@ -473,3 +477,82 @@ func (a *arrayAgg) result(b array.Builder, g int32) error {
 	return nil
 }
 func (a *arrayAgg) reset(g int32) { a.vals[g] = nil }
+
+// Saving and loading one group's state, for checkpoints (see Stateful).
+
+func (c *countAgg) save(w *StateWriter, g int32)       { w.Int(c.n[g]) }
+func (c *countAgg) load(r *StateReader, g int32) error { c.n[g] = r.Int(); return r.Err() }
+
+func (s *sumIntAgg) save(w *StateWriter, g int32) {
+	w.Uint(s.lo[g])
+	w.Int(s.hi[g])
+	w.Int(s.n[g])
+}
+
+func (s *sumIntAgg) load(r *StateReader, g int32) error {
+	s.lo[g], s.hi[g], s.n[g] = r.Uint(), r.Int(), r.Int()
+	return r.Err()
+}
+
+func (s *sumFloatAgg) save(w *StateWriter, g int32) {
+	w.Float(s.sum[g])
+	w.Float(s.comp[g])
+	w.Int(s.posInf[g])
+	w.Int(s.negInf[g])
+	w.Int(s.nan[g])
+	w.Int(s.n[g])
+}
+
+func (s *sumFloatAgg) load(r *StateReader, g int32) error {
+	s.sum[g], s.comp[g] = r.Float(), r.Float()
+	s.posInf[g], s.negInf[g], s.nan[g], s.n[g] = r.Int(), r.Int(), r.Int(), r.Int()
+	return r.Err()
+}
+
+func (c *countDistinctAgg) save(w *StateWriter, g int32) { w.Counts(c.sets[g]) }
+func (c *countDistinctAgg) load(r *StateReader, g int32) error {
+	if set := r.Counts(); len(set) > 0 {
+		c.sets[g] = set
+	}
+	return r.Err()
+}
+
+func (b *boolAgg) save(w *StateWriter, g int32) {
+	w.Int(b.trues[g])
+	w.Int(b.alls[g])
+}
+
+func (b *boolAgg) load(r *StateReader, g int32) error {
+	b.trues[g], b.alls[g] = r.Int(), r.Int()
+	return r.Err()
+}
+
+func (v *varianceAgg) save(w *StateWriter, g int32) {
+	w.Int(v.n[g])
+	w.Float(v.mean[g])
+	w.Float(v.m2[g])
+}
+
+func (v *varianceAgg) load(r *StateReader, g int32) error {
+	v.n[g], v.mean[g], v.m2[g] = r.Int(), r.Float(), r.Float()
+	return r.Err()
+}
+
+func (a *arrayAgg) save(w *StateWriter, g int32) {
+	w.Uint(uint64(len(a.vals[g])))
+	for _, e := range a.vals[g] {
+		w.Bool(e.null)
+		w.String(e.text)
+	}
+}
+
+func (a *arrayAgg) load(r *StateReader, g int32) error {
+	n := r.Len()
+	vals := make([]arrayElem, 0, n)
+	for i := 0; i < n && r.Err() == nil; i++ {
+		null := r.Bool()
+		vals = append(vals, arrayElem{null: null, text: r.String()})
+	}
+	a.vals[g] = vals
+	return r.Err()
+}

@@ -89,6 +89,7 @@ type Finisher interface {
 // operator, its state is that of the epoch's consistent cut.
 type Barrier struct {
 	Epoch uint64
-	// Checkpoint asks operators to make their state durable (later issue).
-	Checkpoint bool
+	// Checkpoint, when set, makes this barrier a checkpoint: each dataflow
+	// adds its operators' state once the barrier has passed them.
+	Checkpoint *Checkpoint
 }

@@ -2,6 +2,7 @@ package executor
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -30,6 +31,39 @@ type Coordinator struct {
 	flushMu  sync.Mutex
 	waiters  []chan struct{}
 	flushReq chan struct{}
+
+	// Checkpoints: every checkpointEvery, an epoch's barrier gathers the
+	// state of every dataflow and root, and persist makes it durable once
+	// the epoch has committed.
+	checkpointEvery time.Duration
+	persist         func(context.Context, *Checkpoint) error
+	lastCheckpoint  time.Time
+	checkpointReq   bool
+}
+
+// SetCheckpointing makes a barrier a checkpoint at most every interval; once
+// the epoch has committed, persist is called with the gathered state before
+// the next epoch starts. Call it before Run.
+func (c *Coordinator) SetCheckpointing(interval time.Duration, persist func(context.Context, *Checkpoint) error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.checkpointEvery, c.persist = interval, persist
+}
+
+// Resume continues the epochs after epoch, the last one of a recovered
+// checkpoint, so that epochs keep increasing across restarts.
+func (c *Coordinator) Resume(epoch uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.epoch = max(c.epoch, epoch)
+}
+
+// RequestCheckpoint makes the next epoch a checkpoint whatever the interval
+// (a clean shutdown, a test).
+func (c *Coordinator) RequestCheckpoint() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.checkpointReq = true
 }
 
 // NewCoordinator closes an epoch every interval.
@@ -135,8 +169,14 @@ func (c *Coordinator) runEpoch(ctx context.Context) error {
 	defer c.mu.Unlock()
 	// Epochs are milliseconds of wall time, kept increasing, so that the ts
 	// of a change (SUBSCRIBE) says when it became visible.
-	e := max(c.epoch+1, uint64(time.Now().UnixMilli()))
+	now := time.Now()
+	e := max(c.epoch+1, uint64(now.UnixMilli()))
 	b := Barrier{Epoch: e}
+	if c.persist != nil && (c.checkpointReq || now.Sub(c.lastCheckpoint) >= c.checkpointEvery) {
+		b.Checkpoint = NewCheckpoint(e)
+		c.checkpointReq = false
+		c.lastCheckpoint = now
+	}
 	for _, inject := range c.roots {
 		if err := inject(ctx, b); err != nil {
 			return err
@@ -164,8 +204,20 @@ func (c *Coordinator) runEpoch(ctx context.Context) error {
 	}
 	c.epoch = e
 	c.readMu.Unlock()
-	for _, w := range waiters {
-		close(w)
+	// Waiters are released after the checkpoint is written, so that a
+	// flush that asked for a checkpoint returns once it is durable.
+	defer func() {
+		for _, w := range waiters {
+			close(w)
+		}
+	}()
+	if b.Checkpoint != nil {
+		// A checkpoint that cannot be written (a full disk) is reported and
+		// tried again at the next interval; nothing is lost meanwhile, since the
+		// previous checkpoint and the sources still hold everything after it.
+		if err := c.persist(ctx, b.Checkpoint); err != nil {
+			return fmt.Errorf("checkpoint of epoch %d: %w", e, err)
+		}
 	}
 	return nil
 }

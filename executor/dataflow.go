@@ -25,9 +25,15 @@ const (
 // barriers in one ordered stream, so that a barrier or a watermark is always
 // seen after the data that precedes it.
 type Message struct {
-	Kind      MsgKind
-	Chunk     Chunk
-	Split     int // which split of a source the chunk came from
+	Kind  MsgKind
+	Chunk Chunk
+	Split int // which split of a source the chunk came from
+	// SplitID and Position name the split and the place in it after the
+	// chunk, for a source's chunks: the dataflow keeps the position of the
+	// data it has processed, which is what a checkpoint must record. A
+	// message may carry a position and no rows (a batch of only bad records).
+	SplitID   string
+	Position  string
 	Port      int // which input of a merging dataflow (UNION ALL) it came on
 	Watermark int64
 	Barrier   Barrier
@@ -264,6 +270,9 @@ func (d *Dataflow) handle(ctx context.Context, m Message) (err error) {
 	case MsgChunk:
 		defer m.Chunk.Release()
 		if d.source != nil {
+			if m.Position != "" {
+				d.source.recordPosition(m.Split, m.SplitID, m.Position)
+			}
 			if err := d.source.Process(ctx, m.Split, m.Chunk, d.toFirst); err != nil {
 				return err
 			}
@@ -298,6 +307,9 @@ func (d *Dataflow) handle(ctx context.Context, m Message) (err error) {
 				}
 			}
 		}
+		if cp := m.Barrier.Checkpoint; cp != nil {
+			cp.Add(FlowStatePrefix+d.Name, d.saveState())
+		}
 		if d.acks != nil {
 			d.acks(d, m.Barrier.Epoch)
 		}
@@ -315,4 +327,85 @@ func (d *Dataflow) watermark(ctx context.Context, wm int64) error {
 		}
 	}
 	return nil
+}
+
+// FlowStatePrefix precedes a dataflow's name in a checkpoint's parts.
+const FlowStatePrefix = "flow:"
+
+// saveState writes the state of the source filter, the merge alignment and
+// every operator, in that order, each as one blob.
+func (d *Dataflow) saveState() []byte {
+	var w StateWriter
+	var part StateWriter
+	if d.source != nil {
+		d.source.SaveState(&part)
+	}
+	w.Blob(part.Bytes())
+	part = StateWriter{buf: part.buf[:0]}
+	if d.merge != nil {
+		part.Uint(uint64(len(d.merge.portWM)))
+		for _, wm := range d.merge.portWM {
+			part.Int(wm)
+		}
+		part.Int(d.merge.forwarded)
+	}
+	w.Blob(part.Bytes())
+	w.Uint(uint64(len(d.ops)))
+	for _, op := range d.ops {
+		part = StateWriter{buf: part.buf[:0]}
+		if st, ok := op.(Stateful); ok {
+			st.SaveState(&part)
+		}
+		w.Blob(part.Bytes())
+	}
+	return w.Bytes()
+}
+
+// LoadState restores what saveState wrote into a dataflow built from the same
+// plan, before it runs.
+func (d *Dataflow) LoadState(b []byte) error {
+	r := NewStateReader(b)
+	if src := r.Blob(); len(src) > 0 {
+		if d.source == nil {
+			return fmt.Errorf("view %s: %w: source state for a dataflow without a source", d.Name, errCorruptState)
+		}
+		if err := d.source.LoadState(NewStateReader(src)); err != nil {
+			return fmt.Errorf("view %s: source: %w", d.Name, err)
+		}
+	}
+	if merge := r.Blob(); len(merge) > 0 {
+		mr := NewStateReader(merge)
+		n := mr.Len()
+		if d.merge == nil || n != len(d.merge.portWM) {
+			return fmt.Errorf("view %s: %w: merge state for %d inputs", d.Name, errCorruptState, n)
+		}
+		for i := range d.merge.portWM {
+			d.merge.portWM[i] = mr.Int()
+		}
+		d.merge.forwarded = mr.Int()
+		if err := mr.Done(); err != nil {
+			return fmt.Errorf("view %s: merge: %w", d.Name, err)
+		}
+	}
+	if n := r.Len(); n != len(d.ops) {
+		return fmt.Errorf("view %s: %w: state of %d operators for %d", d.Name, errCorruptState, n, len(d.ops))
+	}
+	for _, op := range d.ops {
+		part := r.Blob()
+		st, ok := op.(Stateful)
+		if !ok {
+			if len(part) > 0 {
+				return fmt.Errorf("view %s: %w: state for stateless %T", d.Name, errCorruptState, op)
+			}
+			continue
+		}
+		pr := NewStateReader(part)
+		if err := st.LoadState(pr); err != nil {
+			return fmt.Errorf("view %s: %T: %w", d.Name, op, err)
+		}
+		if err := pr.Done(); err != nil {
+			return fmt.Errorf("view %s: %T: %w", d.Name, op, err)
+		}
+	}
+	return r.Done()
 }

@@ -341,3 +341,51 @@ func deletes(n int) []Op {
 	}
 	return ops
 }
+
+// SaveState writes every live group: its key, row count, whether its row is
+// in the output, its window end, and each aggregate's state.
+func (h *HashAgg) SaveState(w *StateWriter) {
+	closes := make(map[int32]bool, len(h.closing))
+	for _, e := range h.closing {
+		if h.live[e.v] && h.windowOf[e.v] == e.end {
+			closes[e.v] = true
+		}
+	}
+	w.Uint(uint64(len(h.groups)))
+	for g := range h.keys {
+		if !h.live[g] {
+			continue
+		}
+		gid := int32(g)
+		w.String(h.keys[g])
+		w.Int(h.rows[g])
+		w.Bool(h.emitted[g])
+		w.Bool(closes[gid])
+		w.Int(h.windowOf[g])
+		for _, a := range h.aggs {
+			a.save(w, gid)
+		}
+	}
+}
+
+// LoadState reads what SaveState wrote into an aggregation that has seen no
+// input.
+func (h *HashAgg) LoadState(r *StateReader) error {
+	n := r.Len()
+	for i := 0; i < n && r.Err() == nil; i++ {
+		g := h.group(r.String(), 0, nil)
+		h.rows[g] = r.Int()
+		h.emitted[g] = r.Bool()
+		closes := r.Bool()
+		h.windowOf[g] = r.Int()
+		if closes {
+			h.closing.add(h.windowOf[g], g)
+		}
+		for _, a := range h.aggs {
+			if err := a.load(r, g); err != nil {
+				return err
+			}
+		}
+	}
+	return r.Err()
+}

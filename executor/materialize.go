@@ -259,6 +259,15 @@ func (m *Materialize) Subscribe(ctx context.Context, d *Dataflow) error {
 	return nil
 }
 
+// SubscribeChanges attaches a downstream dataflow restored from the same
+// checkpoint as this view: it already holds the view's rows, so it receives
+// only the changes from now on.
+func (m *Materialize) SubscribeChanges(d *Dataflow) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.subscribers = append(m.subscribers, d)
+}
+
 // Unsubscribe detaches a downstream dataflow.
 func (m *Materialize) Unsubscribe(d *Dataflow) {
 	m.mu.Lock()
@@ -269,4 +278,44 @@ func (m *Materialize) Unsubscribe(d *Dataflow) {
 			return
 		}
 	}
+}
+
+// SaveState writes the view's rows as of the barrier just handled: the
+// committed rows plus the sealed epochs the coordinator is about to commit.
+func (m *Materialize) SaveState(w *StateWriter) {
+	s := m.store
+	s.stageMu.Lock()
+	defer s.stageMu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	rows := make(map[string]int64, len(s.committed))
+	for r, n := range s.committed {
+		rows[r] = n
+	}
+	for _, ds := range s.sealed {
+		for _, d := range ds {
+			if n := rows[d.row] + d.diff; n <= 0 {
+				delete(rows, d.row)
+			} else {
+				rows[d.row] = n
+			}
+		}
+	}
+	w.Counts(rows)
+}
+
+// LoadState makes the saved rows the view's committed rows.
+func (m *Materialize) LoadState(r *StateReader) error {
+	rows := r.Counts()
+	if err := r.Err(); err != nil {
+		return err
+	}
+	s := m.store
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.committed, s.size = rows, 0
+	for _, n := range rows {
+		s.size += n
+	}
+	return nil
 }

@@ -199,3 +199,63 @@ func nanOf[V cmp.Ordered](v V) V {
 	}
 	return v
 }
+
+func (m *minMaxOf[V]) save(w *StateWriter, g int32) {
+	w.Bool(m.has[g])
+	if m.has[g] {
+		saveOrdered(w, m.best[g])
+	}
+	if m.appendOnly {
+		return
+	}
+	w.Int(m.nans[g])
+	w.Uint(uint64(len(m.multisets[g])))
+	for v, n := range m.multisets[g] {
+		saveOrdered(w, v)
+		w.Int(n)
+	}
+}
+
+func (m *minMaxOf[V]) load(r *StateReader, g int32) error {
+	if m.has[g] = r.Bool(); m.has[g] {
+		m.best[g] = loadOrdered[V](r)
+	}
+	if m.appendOnly {
+		return r.Err()
+	}
+	m.nans[g] = r.Int()
+	if n := r.Len(); n > 0 {
+		set := make(map[V]int64, n)
+		for i := 0; i < n && r.Err() == nil; i++ {
+			v := loadOrdered[V](r)
+			set[v] = r.Int()
+		}
+		m.multisets[g] = set
+	}
+	return r.Err()
+}
+
+// saveOrdered writes a min/max value: V is int64, float64 or string.
+func saveOrdered[V cmp.Ordered](w *StateWriter, v V) {
+	switch v := any(v).(type) {
+	case int64:
+		w.Int(v)
+	case float64:
+		w.Float(v)
+	case string:
+		w.String(v)
+	}
+}
+
+func loadOrdered[V cmp.Ordered](r *StateReader) V {
+	var v V
+	switch p := any(&v).(type) {
+	case *int64:
+		*p = r.Int()
+	case *float64:
+		*p = r.Float()
+	case *string:
+		*p = r.String()
+	}
+	return v
+}

@@ -3,6 +3,7 @@ package executor
 import (
 	"context"
 	"fmt"
+	"sort"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -297,4 +298,57 @@ func (b *windowedBuilder) emit(ctx context.Context, emit Emit, deleted bool) err
 		ops = deletes(len(b.starts))
 	}
 	return emit(ctx, Chunk{Rec: rec, Ops: ops})
+}
+
+// SaveState writes the open sessions of every partition. At a barrier every
+// session's rows are out with its current window, so the window's end is
+// where the watermark frees it.
+func (w *SessionWindow) SaveState(sw *StateWriter) {
+	keys := make([]string, 0, len(w.parts))
+	for k := range w.parts {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	sw.Uint(uint64(len(keys)))
+	for _, k := range keys {
+		sw.String(k)
+		sw.Uint(uint64(len(w.parts[k])))
+		for _, s := range w.parts[k] {
+			sw.Int(s.start)
+			sw.Int(s.last)
+			sw.Bool(s.emitted)
+			sw.Int(s.emittedStart)
+			sw.Int(s.emittedEnd)
+			sw.Uint(uint64(s.emittedRows))
+			sw.Uint(uint64(len(s.rows)))
+			for _, row := range s.rows {
+				sw.String(row)
+			}
+		}
+	}
+}
+
+// LoadState reads what SaveState wrote.
+func (w *SessionWindow) LoadState(r *StateReader) error {
+	nparts := r.Len()
+	for i := 0; i < nparts && r.Err() == nil; i++ {
+		key := r.String()
+		n := r.Len()
+		sessions := make([]*session, 0, n)
+		for j := 0; j < n && r.Err() == nil; j++ {
+			s := &session{key: key, start: r.Int(), last: r.Int(), emitted: r.Bool(),
+				emittedStart: r.Int(), emittedEnd: r.Int(), emittedRows: int(r.Uint())}
+			rows := r.Len()
+			s.rows = make([]string, 0, rows)
+			for k := 0; k < rows && r.Err() == nil; k++ {
+				s.rows = append(s.rows, r.String())
+			}
+			if s.emitted {
+				w.closing.add(s.last+w.node.Gap, s)
+			}
+			sessions = append(sessions, s)
+		}
+		w.parts[key] = sessions
+	}
+	return r.Err()
 }

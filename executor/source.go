@@ -78,17 +78,21 @@ func (s *SourceStats) Errors() []string {
 // (the largest value of the watermark expression seen). The stream's
 // watermark is the minimum over its splits, and only moves forward.
 type WatermarkFilter struct {
-	timeCol  int
-	wmExpr   *expr.Program
-	ectx     *expr.EvalContext
-	stats    *SourceStats
-	splitWM  []int64
-	idle     []bool // splits excluded from the minimum until they send rows again
-	streamWM int64
-	emitted  int64
-	times    []int64
-	keep     []bool
-	idx      []int32
+	timeCol int
+	wmExpr  *expr.Program
+	ectx    *expr.EvalContext
+	stats   *SourceStats
+	splitWM []int64
+	idle    []bool // splits excluded from the minimum until they send rows again
+	// splitIDs and positions name each split and the place in it after the
+	// last chunk processed: what a checkpoint records to resume reading.
+	splitIDs  []string
+	positions []string
+	streamWM  int64
+	emitted   int64
+	times     []int64
+	keep      []bool
+	idx       []int32
 }
 
 // NewWatermarkFilter tracks the watermark over splits splits. timeCol is the
@@ -97,7 +101,8 @@ type WatermarkFilter struct {
 // time and rows pass through, only counted.
 func NewWatermarkFilter(timeCol int, wmExpr *expr.Program, splits int, ectx *expr.EvalContext, stats *SourceStats) *WatermarkFilter {
 	w := &WatermarkFilter{timeCol: timeCol, wmExpr: wmExpr, ectx: ectx, stats: stats,
-		splitWM: make([]int64, splits), idle: make([]bool, splits), streamWM: NoWatermark, emitted: NoWatermark}
+		splitWM: make([]int64, splits), idle: make([]bool, splits), streamWM: NoWatermark, emitted: NoWatermark,
+		splitIDs: make([]string, splits), positions: make([]string, splits)}
 	for i := range w.splitWM {
 		w.splitWM[i] = NoWatermark
 	}
@@ -121,6 +126,10 @@ func (w *WatermarkFilter) addSplits(split int) {
 	for len(w.splitWM) <= split {
 		w.splitWM = append(w.splitWM, NoWatermark)
 		w.idle = append(w.idle, false)
+	}
+	for len(w.splitIDs) < len(w.splitWM) {
+		w.splitIDs = append(w.splitIDs, "")
+		w.positions = append(w.positions, "")
 	}
 }
 
@@ -217,4 +226,73 @@ func (w *WatermarkFilter) advance() {
 			w.stats.Watermark.Store(m)
 		}
 	}
+}
+
+// recordPosition notes that the data of split (named id) up to pos has been
+// processed.
+func (w *WatermarkFilter) recordPosition(split int, id, pos string) {
+	w.addSplits(split)
+	w.splitIDs[split], w.positions[split] = id, pos
+}
+
+// SplitPosition is where reading a split resumes after recovery.
+type SplitPosition struct {
+	ID, Position string
+}
+
+// Positions returns, by split index, each split's name and position as of
+// the data processed; splits that have delivered nothing have empty ones.
+func (w *WatermarkFilter) Positions() []SplitPosition {
+	out := make([]SplitPosition, len(w.splitIDs))
+	for i := range out {
+		out[i] = SplitPosition{ID: w.splitIDs[i], Position: w.positions[i]}
+	}
+	return out
+}
+
+// SaveState writes the watermarks and positions.
+func (w *WatermarkFilter) SaveState(sw *StateWriter) {
+	sw.Int(w.streamWM)
+	sw.Int(w.emitted)
+	sw.Uint(uint64(len(w.splitWM)))
+	for i := range w.splitWM {
+		sw.String(w.splitIDs[i])
+		sw.String(w.positions[i])
+		sw.Int(w.splitWM[i])
+		sw.Bool(w.idle[i])
+	}
+}
+
+// LoadState reads what SaveState wrote; the stream's watermark is where it
+// was, so rows late then are late now.
+func (w *WatermarkFilter) LoadState(r *StateReader) error {
+	w.streamWM, w.emitted = r.Int(), r.Int()
+	n := r.Len()
+	w.splitWM, w.idle = make([]int64, n), make([]bool, n)
+	w.splitIDs, w.positions = make([]string, n), make([]string, n)
+	for i := 0; i < n && r.Err() == nil; i++ {
+		w.splitIDs[i], w.positions[i] = r.String(), r.String()
+		w.splitWM[i], w.idle[i] = r.Int(), r.Bool()
+	}
+	if err := r.Done(); err != nil {
+		return err
+	}
+	// A split that had delivered nothing has no name to resume by: it will
+	// be found again and get a new index, so its slot must not hold the
+	// watermark back.
+	kept := 0
+	for i := range w.splitIDs {
+		if w.splitIDs[i] == "" {
+			continue
+		}
+		w.splitIDs[kept], w.positions[kept] = w.splitIDs[i], w.positions[i]
+		w.splitWM[kept], w.idle[kept] = w.splitWM[i], w.idle[i]
+		kept++
+	}
+	w.splitIDs, w.positions = w.splitIDs[:kept], w.positions[:kept]
+	w.splitWM, w.idle = w.splitWM[:kept], w.idle[:kept]
+	if w.streamWM > w.stats.Watermark.Load() {
+		w.stats.Watermark.Store(w.streamWM)
+	}
+	return nil
 }

@@ -3,6 +3,7 @@ package executor
 import (
 	"context"
 	"fmt"
+	"sort"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -335,4 +336,67 @@ func allInserts(ops []Op) bool {
 		}
 	}
 	return true
+}
+
+// SaveState writes each side's rows by key, the window end of each key of a
+// window join, and the rows of an interval join waiting to expire (their
+// order as a heap is kept, so loading needs no re-sort).
+func (j *StreamJoin) SaveState(w *StateWriter) {
+	for s := 0; s < 2; s++ {
+		keys := make([]string, 0, len(j.side[s]))
+		for k := range j.side[s] {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		w.Uint(uint64(len(keys)))
+		for _, k := range keys {
+			w.String(k)
+			w.Int(j.size[s][k])
+			w.Counts(j.side[s][k])
+		}
+	}
+	w.Uint(uint64(len(j.ends)))
+	for k, end := range j.ends {
+		w.String(k)
+		w.Int(end)
+	}
+	w.Uint(uint64(len(j.expiring)))
+	for _, e := range j.expiring {
+		w.Int(e.end)
+		w.Uint(uint64(e.v.side))
+		w.String(e.v.key)
+		w.String(e.v.row)
+	}
+}
+
+// LoadState reads what SaveState wrote.
+func (j *StreamJoin) LoadState(r *StateReader) error {
+	for s := 0; s < 2; s++ {
+		n := r.Len()
+		for i := 0; i < n && r.Err() == nil; i++ {
+			k := r.String()
+			j.size[s][k] = r.Int()
+			j.side[s][k] = r.Counts()
+		}
+	}
+	n := r.Len()
+	if n > 0 && j.ends == nil {
+		return fmt.Errorf("%w: window ends saved for a join that is not a window join", errCorruptState)
+	}
+	for i := 0; i < n && r.Err() == nil; i++ {
+		k := r.String()
+		end := r.Int()
+		j.ends[k] = end
+		j.closing.add(end, k)
+	}
+	n = r.Len()
+	j.expiring = make(byEnd[storedRow], 0, n)
+	for i := 0; i < n && r.Err() == nil; i++ {
+		end, side := r.Int(), int(r.Uint())
+		if side > 1 {
+			return fmt.Errorf("%w: join side %d", errCorruptState, side)
+		}
+		j.expiring = append(j.expiring, ending[storedRow]{end: end, v: storedRow{side: side, key: r.String(), row: r.String()}})
+	}
+	return r.Err()
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"sort"
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -32,6 +33,11 @@ type TableStore struct {
 	nextRowID   uint64
 	log         TableLog
 	subscribers []*Dataflow
+	// version counts changes, so that a checkpoint saves the rows again
+	// only when they changed since the last one.
+	version      uint64
+	savedVersion uint64
+	saved        []byte
 }
 
 // NewTableStore returns an empty table. pk lists the primary-key columns;
@@ -305,6 +311,78 @@ func (t *TableStore) Subscribe(ctx context.Context, d *Dataflow) error {
 	return nil
 }
 
+// SubscribeSince attaches a dataflow restored from a checkpoint whose rows of
+// this table were saved (by SaveRows): it receives the difference between
+// those rows and the current ones (deletes, then inserts), then every
+// change. This is how a change acknowledged after the checkpoint reaches a
+// view restored to it.
+func (t *TableStore) SubscribeSince(ctx context.Context, d *Dataflow, saved []byte) error {
+	r := NewStateReader(saved)
+	n := 0
+	if len(saved) > 0 { // nothing saved: the table was empty
+		n = r.Len()
+	}
+	then := make(map[string]string, n)
+	for i := 0; i < n && r.Err() == nil; i++ {
+		k := r.String()
+		then[k] = r.String()
+	}
+	if err := r.Done(); err != nil {
+		return fmt.Errorf("rows of table %s in the checkpoint: %w", t.name, err)
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var gone, added []string
+	for k, row := range then {
+		if now, ok := t.rows[k]; !ok || now != row {
+			gone = append(gone, row)
+		}
+	}
+	for k, row := range t.rows {
+		if old, ok := then[k]; !ok || old != row {
+			added = append(added, row)
+		}
+	}
+	for len(gone) > 0 {
+		part := gone[:min(len(gone), batchRows)]
+		gone = gone[len(part):]
+		rec := t.decode(memory.DefaultAllocator, part)
+		if err := d.Send(ctx, Message{Chunk: Chunk{Rec: rec, Ops: deletes(len(part))}}); err != nil {
+			return err
+		}
+	}
+	for len(added) > 0 {
+		part := added[:min(len(added), batchRows)]
+		added = added[len(part):]
+		if err := d.Send(ctx, Message{Chunk: Chunk{Rec: t.decode(memory.DefaultAllocator, part)}}); err != nil {
+			return err
+		}
+	}
+	t.subscribers = append(t.subscribers, d)
+	return nil
+}
+
+// saveRowsLocked returns the rows as SubscribeSince reads them, encoding
+// them again only if they changed since the last call.
+func (t *TableStore) saveRowsLocked() []byte {
+	if t.saved != nil && t.savedVersion == t.version {
+		return t.saved
+	}
+	keys := make([]string, 0, len(t.rows))
+	for k := range t.rows {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var w StateWriter
+	w.Uint(uint64(len(keys)))
+	for _, k := range keys {
+		w.String(k)
+		w.String(t.rows[k])
+	}
+	t.saved, t.savedVersion = w.Bytes(), t.version
+	return t.saved
+}
+
 // Unsubscribe detaches a dataflow.
 func (t *TableStore) Unsubscribe(d *Dataflow) {
 	t.mu.Lock()
@@ -319,9 +397,14 @@ func (t *TableStore) Unsubscribe(d *Dataflow) {
 
 // InjectBarrier passes a barrier to every subscriber after the changes
 // before it; the coordinator calls it.
+// A checkpoint barrier takes the rows as of the barrier, under the same lock
+// that orders changes and barriers.
 func (t *TableStore) InjectBarrier(ctx context.Context, b Barrier) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if b.Checkpoint != nil && len(t.subscribers) > 0 {
+		b.Checkpoint.Add(TableStatePrefix+t.name, t.saveRowsLocked())
+	}
 	for _, d := range t.subscribers {
 		if err := d.Send(ctx, Message{Kind: MsgBarrier, Barrier: b}); err != nil {
 			return err
@@ -337,7 +420,11 @@ func (t *TableStore) Len() int {
 	return len(t.rows)
 }
 
+// TableStatePrefix precedes a table's name in a checkpoint's parts.
+const TableStatePrefix = "table:"
+
 func (t *TableStore) broadcast(ctx context.Context, c Chunk) error {
+	t.version++
 	for _, d := range t.subscribers {
 		c.Rec.Retain()
 		if err := d.Send(ctx, Message{Chunk: c}); err != nil {

@@ -485,3 +485,54 @@ func appendEscaped[S string | []byte](buf []byte, s S) []byte {
 	}
 	return append(buf, 0, 0)
 }
+
+// SaveState writes every partition's rows, and the window end of the
+// partitions of a Top-N per window.
+func (t *TopN) SaveState(w *StateWriter) {
+	ends := make(map[*topNPartition]int64, len(t.closing))
+	for _, e := range t.closing {
+		ends[e.v] = e.end
+	}
+	keys := make([]string, 0, len(t.parts))
+	for k := range t.parts {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	w.Uint(uint64(len(keys)))
+	for _, k := range keys {
+		p := t.parts[k]
+		w.String(k)
+		end, closes := ends[p]
+		w.Bool(closes)
+		w.Int(end)
+		w.Uint(uint64(len(p.rows)))
+		for _, row := range p.rows {
+			w.Uint(uint64(row.ordLen))
+			w.Blob(row.b)
+		}
+	}
+}
+
+// LoadState reads what SaveState wrote.
+func (t *TopN) LoadState(r *StateReader) error {
+	n := r.Len()
+	for i := 0; i < n && r.Err() == nil; i++ {
+		p := &topNPartition{key: r.String()}
+		closes, end := r.Bool(), r.Int()
+		rows := r.Len()
+		p.rows = make([]topNRow, 0, rows)
+		for j := 0; j < rows && r.Err() == nil; j++ {
+			ordLen := int(r.Uint())
+			b := append([]byte(nil), r.Blob()...)
+			if ordLen > len(b) {
+				return fmt.Errorf("%w: Top-N row shorter than its order key", errCorruptState)
+			}
+			p.rows = append(p.rows, topNRow{b: b, ordLen: ordLen})
+		}
+		t.parts[p.key] = p
+		if closes {
+			t.closing.add(end, p)
+		}
+	}
+	return r.Err()
+}

@@ -180,6 +180,62 @@ func (t *TableLog) Rows(fn func(key, row string)) error {
 	return it.Error()
 }
 
+// Keys of the last complete checkpoint: its epoch, and each part of its
+// state by name (a view's dataflow, a table's rows, a sink's undelivered
+// epochs).
+var (
+	checkpointEpochKey = []byte("e")
+	checkpointPrefix   = []byte("k")
+)
+
+// SaveCheckpoint replaces the stored checkpoint with the state of epoch, in
+// one synced batch: a crash leaves either the old checkpoint or the new one,
+// never a mixture.
+func (d *DB) SaveCheckpoint(epoch uint64, parts map[string][]byte) error {
+	b := d.db.NewBatch()
+	defer b.Close()
+	if err := b.DeleteRange(checkpointPrefix, prefixEnd(checkpointPrefix), nil); err != nil {
+		return err
+	}
+	for name, state := range parts {
+		if err := b.Set(append(append([]byte(nil), checkpointPrefix...), name...), state, nil); err != nil {
+			return err
+		}
+	}
+	if err := b.Set(checkpointEpochKey, binary.BigEndian.AppendUint64(nil, epoch), nil); err != nil {
+		return err
+	}
+	return b.Commit(pebble.Sync)
+}
+
+// Checkpoint returns the last complete checkpoint: its epoch (0 when there
+// is none) and its parts by name.
+func (d *DB) Checkpoint() (uint64, map[string][]byte, error) {
+	v, closer, err := d.db.Get(checkpointEpochKey)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return 0, nil, nil
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	if len(v) != 8 {
+		closer.Close()
+		return 0, nil, fmt.Errorf("the checkpoint's epoch is damaged")
+	}
+	epoch := binary.BigEndian.Uint64(v)
+	closer.Close()
+	it, err := d.db.NewIter(&pebble.IterOptions{LowerBound: checkpointPrefix, UpperBound: prefixEnd(checkpointPrefix)})
+	if err != nil {
+		return 0, nil, err
+	}
+	defer it.Close()
+	parts := map[string][]byte{}
+	for it.First(); it.Valid(); it.Next() {
+		parts[string(it.Key()[len(checkpointPrefix):])] = append([]byte(nil), it.Value()...)
+	}
+	return epoch, parts, it.Error()
+}
+
 // quietLogger keeps Pebble's informational messages out of Sluice's logs.
 type quietLogger struct{}
 

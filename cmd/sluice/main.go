@@ -71,6 +71,7 @@ type serveConfig struct {
 	httpListen      string
 	dataDir         string
 	barrierInterval time.Duration
+	checkpointEvery time.Duration
 	logLevel        string
 }
 
@@ -82,6 +83,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.httpListen, "http-listen", "127.0.0.1:7480", "address for HTTP: /healthz")
 	fs.StringVar(&cfg.dataDir, "data-dir", "./sluice-data", "directory for Sluice's data (created if missing)")
 	fs.DurationVar(&cfg.barrierInterval, "barrier-interval", 10*time.Millisecond, "how often an epoch closes: the freshness of reads")
+	fs.DurationVar(&cfg.checkpointEvery, "checkpoint-interval", time.Second, "how often the state of every view and the position of every source are written to --data-dir; a restart resumes from the last checkpoint")
 	fs.StringVar(&cfg.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: sluice serve [flags]\n\nRuns Sluice. Listens on 127.0.0.1 only unless told otherwise.\n\nFlags:\n")
@@ -127,11 +129,12 @@ func runServer(ctx context.Context, cfg serveConfig, logger *slog.Logger, stdout
 	}
 
 	eng, err := engine.Open(ctx, engine.Options{
-		Connectors:      all.Registry(),
-		BarrierInterval: cfg.barrierInterval,
-		Logger:          logger,
-		Version:         version,
-		DataDir:         cfg.dataDir,
+		Connectors:         all.Registry(),
+		BarrierInterval:    cfg.barrierInterval,
+		Logger:             logger,
+		Version:            version,
+		DataDir:            cfg.dataDir,
+		CheckpointInterval: cfg.checkpointEvery,
 	})
 	if err != nil {
 		pgLn.Close()

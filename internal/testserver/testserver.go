@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,7 +23,12 @@ import (
 type Server struct {
 	Engine *engine.Engine
 	Addr   string
+	stop   func()
 }
+
+// Stop stops the wire server and closes the engine, as a clean shutdown
+// does; the test's cleanup then has nothing left to do.
+func (s *Server) Stop() { s.stop() }
 
 // Connect opens a client connection to the server.
 func (s *Server) Connect(ctx context.Context) (*pgx.Conn, error) {
@@ -61,14 +67,18 @@ func StartWith(t testing.TB, opts engine.Options) *Server {
 	srv := pgwire.NewServer(eng, pgwire.Options{Logger: opts.Logger})
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			t.Error("server did not stop within 10s of cancellation")
-		}
-		eng.Close()
-	})
-	return &Server{Engine: eng, Addr: ln.Addr().String()}
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				t.Error("server did not stop within 10s of cancellation")
+			}
+			eng.Close()
+		})
+	}
+	t.Cleanup(stop)
+	return &Server{Engine: eng, Addr: ln.Addr().String(), stop: stop}
 }

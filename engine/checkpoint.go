@@ -1,0 +1,113 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/sluicedb/sluice/executor"
+)
+
+// sinkStatePrefix precedes a sink's name in a checkpoint's parts: its
+// undelivered epochs.
+const sinkStatePrefix = "sink:"
+
+// checkpointStats are what SHOW CHECKPOINTS and the logs report.
+type checkpointStats struct {
+	mu            sync.Mutex
+	recoveredFrom uint64 // the epoch of the checkpoint Open resumed from
+	lastEpoch     uint64
+	lastAt        time.Time
+	lastBytes     int64
+	lastDuration  time.Duration
+	taken         int64
+	failed        int64
+	lastError     string
+}
+
+func (s *checkpointStats) recovered(epoch uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.recoveredFrom, s.lastEpoch = epoch, epoch
+}
+
+// recoveredEpoch is the epoch of the checkpoint Open resumed from, 0 if none.
+func (s *checkpointStats) recoveredEpoch() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.recoveredFrom
+}
+
+func (s *checkpointStats) succeeded(epoch uint64, bytes int64, took time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lastEpoch, s.lastAt, s.lastBytes, s.lastDuration = epoch, time.Now(), bytes, took
+	s.taken++
+	s.lastError = ""
+}
+
+func (s *checkpointStats) fail(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failed++
+	s.lastError = err.Error()
+}
+
+// persistCheckpoint makes a checkpoint durable: the state every dataflow and
+// table gathered at the barrier, and every sink's undelivered epochs up to
+// it, in one synced write. Only then may the sinks deliver those epochs.
+func (e *Engine) persistCheckpoint(_ context.Context, cp *executor.Checkpoint) error {
+	start := time.Now()
+	parts := cp.Parts()
+	e.mu.RLock()
+	sinks := make(map[string]*deliverer, len(e.delivering))
+	for name, d := range e.delivering {
+		sinks[name] = d
+	}
+	e.mu.RUnlock()
+	for name, d := range sinks {
+		state, err := d.saveState(cp.Epoch)
+		if err != nil {
+			e.checkpoints.fail(err)
+			return err
+		}
+		parts[sinkStatePrefix+name] = state
+	}
+	var size int64
+	for _, p := range parts {
+		size += int64(len(p))
+	}
+	if err := e.store.SaveCheckpoint(cp.Epoch, parts); err != nil {
+		err = fmt.Errorf("write the checkpoint to %s: %w (views and sources go on; sinks wait until a checkpoint succeeds)", e.opts.DataDir, err)
+		e.checkpoints.fail(err)
+		return err
+	}
+	for _, d := range sinks {
+		d.checkpointed(cp.Epoch)
+	}
+	e.checkpoints.succeeded(cp.Epoch, size, time.Since(start))
+	return nil
+}
+
+// Checkpoint takes a checkpoint now and returns once it is durable (or
+// failed). Without a data directory there is nothing to write.
+func (e *Engine) Checkpoint(ctx context.Context) error {
+	if e.store == nil {
+		return nil
+	}
+	before := e.coord.Epoch()
+	e.coord.RequestCheckpoint()
+	if err := e.coord.Flush(ctx); err != nil {
+		return err
+	}
+	e.checkpoints.mu.Lock()
+	defer e.checkpoints.mu.Unlock()
+	if e.checkpoints.lastEpoch <= before {
+		if e.checkpoints.lastError != "" {
+			return fmt.Errorf("checkpoint failed: %s", e.checkpoints.lastError)
+		}
+		return fmt.Errorf("no checkpoint was taken")
+	}
+	return nil
+}

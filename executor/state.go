@@ -1,0 +1,257 @@
+package executor
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"sync"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// Stateful is implemented by operators whose state outlives an epoch
+// (aggregations, joins, Top-N, sessions, a view's rows). At a checkpoint
+// barrier, once every operator of the dataflow has handled the barrier, the
+// dataflow saves the state of each; recovery loads it into freshly built
+// operators before any message flows. Epoch-scoped scratch (the changes
+// gathered for the next emission) is empty at that point and is not saved.
+type Stateful interface {
+	SaveState(w *StateWriter)
+	LoadState(r *StateReader) error
+}
+
+// Checkpoint gathers the saved state of one checkpoint barrier: every
+// dataflow and every root input (a table) that the barrier passes adds its
+// part under a name that is stable across restarts.
+type Checkpoint struct {
+	Epoch uint64
+
+	mu    sync.Mutex
+	parts map[string][]byte
+}
+
+// NewCheckpoint starts gathering the state of the barrier of epoch.
+func NewCheckpoint(epoch uint64) *Checkpoint {
+	return &Checkpoint{Epoch: epoch, parts: map[string][]byte{}}
+}
+
+// Add records the state saved under name.
+func (c *Checkpoint) Add(name string, state []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.parts[name] = state
+}
+
+// Parts returns the gathered state by name. The caller owns the map.
+func (c *Checkpoint) Parts() map[string][]byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[string][]byte, len(c.parts))
+	for k, v := range c.parts {
+		out[k] = v
+	}
+	return out
+}
+
+// StateWriter appends state in a compact binary form: varints, IEEE floats
+// and length-prefixed strings. The format is Sluice's own and versioned by
+// the checkpoint that holds it.
+type StateWriter struct {
+	buf []byte
+}
+
+// Bytes returns what was written.
+func (w *StateWriter) Bytes() []byte { return w.buf }
+
+func (w *StateWriter) Uint(v uint64) { w.buf = binary.AppendUvarint(w.buf, v) }
+func (w *StateWriter) Int(v int64)   { w.buf = binary.AppendVarint(w.buf, v) }
+func (w *StateWriter) Float(v float64) {
+	w.buf = binary.LittleEndian.AppendUint64(w.buf, math.Float64bits(v))
+}
+func (w *StateWriter) String(s string) { w.Uint(uint64(len(s))); w.buf = append(w.buf, s...) }
+func (w *StateWriter) Blob(b []byte)   { w.Uint(uint64(len(b))); w.buf = append(w.buf, b...) }
+
+func (w *StateWriter) Bool(b bool) {
+	if b {
+		w.buf = append(w.buf, 1)
+	} else {
+		w.buf = append(w.buf, 0)
+	}
+}
+
+// Counts writes a multiset of strings (row encodings and their
+// multiplicities) in sorted order, so that the same state always saves to
+// the same bytes.
+func (w *StateWriter) Counts(m map[string]int64) {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	w.Uint(uint64(len(keys)))
+	for _, k := range keys {
+		w.String(k)
+		w.Int(m[k])
+	}
+}
+
+// StateReader reads what a StateWriter wrote. The first malformed value
+// sets Err; later reads return zero values, so a loader checks Err once at
+// the end.
+type StateReader struct {
+	buf []byte
+	err error
+}
+
+// NewStateReader reads b.
+func NewStateReader(b []byte) *StateReader { return &StateReader{buf: b} }
+
+// errCorruptState is wrapped by every malformed-state error.
+var errCorruptState = errors.New("checkpoint state is corrupt")
+
+func (r *StateReader) fail(what string) {
+	if r.err == nil {
+		r.err = fmt.Errorf("%w: truncated %s", errCorruptState, what)
+	}
+}
+
+// Err is the first error met.
+func (r *StateReader) Err() error { return r.err }
+
+// Done reports an error if bytes are left over: the state was written by a
+// different operator than the one reading it.
+func (r *StateReader) Done() error {
+	if r.err == nil && len(r.buf) > 0 {
+		r.err = fmt.Errorf("%w: %d bytes left over", errCorruptState, len(r.buf))
+	}
+	return r.err
+}
+
+func (r *StateReader) Uint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(r.buf)
+	if n <= 0 {
+		r.fail("unsigned integer")
+		return 0
+	}
+	r.buf = r.buf[n:]
+	return v
+}
+
+func (r *StateReader) Int() int64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(r.buf)
+	if n <= 0 {
+		r.fail("integer")
+		return 0
+	}
+	r.buf = r.buf[n:]
+	return v
+}
+
+func (r *StateReader) Float() float64 {
+	if r.err != nil {
+		return 0
+	}
+	if len(r.buf) < 8 {
+		r.fail("float")
+		return 0
+	}
+	v := math.Float64frombits(binary.LittleEndian.Uint64(r.buf))
+	r.buf = r.buf[8:]
+	return v
+}
+
+func (r *StateReader) Bool() bool {
+	if r.err != nil {
+		return false
+	}
+	if len(r.buf) < 1 {
+		r.fail("boolean")
+		return false
+	}
+	v := r.buf[0] != 0
+	r.buf = r.buf[1:]
+	return v
+}
+
+// Blob returns the next length-prefixed bytes; they alias the reader's
+// buffer.
+func (r *StateReader) Blob() []byte {
+	n := r.Uint()
+	if r.err != nil {
+		return nil
+	}
+	if uint64(len(r.buf)) < n {
+		r.fail("bytes")
+		return nil
+	}
+	b := r.buf[:n:n]
+	r.buf = r.buf[n:]
+	return b
+}
+
+func (r *StateReader) String() string { return string(r.Blob()) }
+
+// Len reads a count of elements that follow, each taking at least one byte,
+// so that a corrupt count cannot make a loader allocate without bound.
+func (r *StateReader) Len() int {
+	n := r.Uint()
+	if n > uint64(len(r.buf)) {
+		r.fail("count")
+		return 0
+	}
+	return int(n)
+}
+
+// Counts reads what StateWriter.Counts wrote.
+func (r *StateReader) Counts() map[string]int64 {
+	n := r.Len()
+	m := make(map[string]int64, n)
+	for i := 0; i < n && r.err == nil; i++ {
+		k := r.String()
+		m[k] = r.Int()
+	}
+	return m
+}
+
+// EncodeRecord writes a record in the Arrow IPC stream format, which keeps
+// every column type exactly.
+func EncodeRecord(rec arrow.Record) ([]byte, error) {
+	var buf bytes.Buffer
+	w := ipc.NewWriter(&buf, ipc.WithSchema(rec.Schema()))
+	if err := w.Write(rec); err != nil {
+		return nil, fmt.Errorf("encode a record: %w", err)
+	}
+	if err := w.Close(); err != nil {
+		return nil, fmt.Errorf("encode a record: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// DecodeRecord reads what EncodeRecord wrote. The caller releases the record.
+func DecodeRecord(b []byte, alloc memory.Allocator) (arrow.Record, error) {
+	r, err := ipc.NewReader(bytes.NewReader(b), ipc.WithAllocator(alloc))
+	if err != nil {
+		return nil, fmt.Errorf("decode a record: %w", err)
+	}
+	defer r.Release()
+	if !r.Next() {
+		if err := r.Err(); err != nil {
+			return nil, fmt.Errorf("decode a record: %w", err)
+		}
+		return nil, fmt.Errorf("decode a record: %w: no record", errCorruptState)
+	}
+	rec := r.Record()
+	rec.Retain()
+	return rec, nil
+}
