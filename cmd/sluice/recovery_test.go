@@ -23,10 +23,11 @@ func TestMain(m *testing.M) {
 
 // startChild runs `sluice serve` on dataDir as a child process and waits
 // until it accepts connections.
-func startChild(t *testing.T, dataDir string) (*exec.Cmd, string) {
+func startChild(t *testing.T, dataDir string, flags ...string) (*exec.Cmd, string) {
 	t.Helper()
 	pgAddr := freeAddr(t)
-	cmd := exec.Command(os.Args[0], "serve", "--pg-listen", pgAddr, "--http-listen", freeAddr(t), "--data-dir", dataDir, "--log-level", "warn")
+	args := append([]string{"serve", "--pg-listen", pgAddr, "--http-listen", freeAddr(t), "--data-dir", dataDir, "--log-level", "warn"}, flags...)
+	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), "SLUICE_TEST_RUN_MAIN=1")
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
