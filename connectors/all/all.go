@@ -7,6 +7,7 @@ import (
 	"github.com/sluicedb/sluice/connectors/file"
 	"github.com/sluicedb/sluice/connectors/kafka"
 	"github.com/sluicedb/sluice/connectors/nexmark"
+	"github.com/sluicedb/sluice/connectors/postgres"
 )
 
 // Registry returns a registry of every built-in connector.
@@ -17,5 +18,6 @@ func Registry() *connectors.Registry {
 		file.Connector(),
 		kafka.Connector(),
 		nexmark.Connector(),
+		postgres.Connector(),
 	)
 }
