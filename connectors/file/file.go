@@ -41,10 +41,11 @@ const readChunk = 64 << 10
 // maxRawBytes bounds how much of a bad record is kept in its RecordError.
 const maxRawBytes = 1 << 10
 
-// Connector describes the file source.
+// Connector describes the file source and sink.
 func Connector() connectors.Connector {
 	return connectors.Connector{
 		Name: "file",
+		Sink: sinkSpec(),
 		Doc:  "JSON lines or CSV read from files, then followed as lines are appended (like tail -f).",
 		Options: []connectors.Option{
 			{Key: optPath, Type: connectors.OptString, Required: true,
