@@ -30,7 +30,7 @@
 // # The sink
 //
 //	CREATE SINK bids_out FROM bids_per_window WITH (connector = 'file',
-//	    path = '/data/bids/dt={window_start:date}/', rollover.interval = '1m')
+//	    path = '/data/bids/dt={window_start:date}/', rollover.rows = '1000000')
 //	FORMAT PLAIN ENCODE PARQUET;
 //
 // The path is a directory. Placeholders in it ({column}, {column:date},
@@ -56,6 +56,16 @@
 // scans the tree for the highest published epoch: LastCommitted, at or below
 // which a Commit writes nothing, so an epoch delivered again after a failure
 // is not published twice.
+//
+// With rollover.interval 0 (the default) every Commit publishes what it
+// wrote, so an epoch is in the outside world exactly when LastCommitted says
+// so, and the engine, which delivers an epoch again after a crash unless
+// LastCommitted covers it, makes the sink exactly-once. With a longer
+// interval a file spans epochs: the engine takes an epoch as delivered when
+// Commit returns, and a crash before its file is published loses its rows
+// (the temporary file is deleted). That trade-off (fewer, bigger files) is
+// the user's to make; the engine could remove it by committing several
+// checkpointed epochs at once.
 //
 // The rows of committed epochs that wait in unpublished files are published
 // by Close. A Commit that fails removes its rows from the files (JSON and CSV

@@ -49,8 +49,8 @@ func sinkOptions() []connectors.Option {
 			Doc: "Start a new file after this many rows; 0 means no limit."},
 		{Key: optRollBytes, Type: connectors.OptInt, Default: "134217728",
 			Doc: "Start a new file once it holds this many bytes (estimated before compression is complete for Parquet); 0 means no limit."},
-		{Key: optRollInterval, Type: connectors.OptDuration, Default: "10s",
-			Doc: "Publish the files being written at the first commit this long after their first row, or after it when no commit follows; 0 publishes at every commit."},
+		{Key: optRollInterval, Type: connectors.OptDuration, Default: "0",
+			Doc: "0 publishes the files at every commit (exactly-once). A longer interval lets a file span epochs, published at the first commit this long after its first row (or then, if no commit comes): fewer, bigger files, but a crash loses the rows of the files not yet published."},
 	}
 }
 
@@ -61,7 +61,7 @@ func sinkSpec() *connectors.SinkSpec {
 		Options:   sinkOptions(),
 		Encodes:   []string{"JSON", "CSV", "PARQUET"},
 		Types:     []string{"append-only"},
-		Guarantee: "at-least-once",
+		Guarantee: "exactly-once",
 		NewSink: func(ctx context.Context, cfg connectors.SinkConfig) (connectors.Sink, error) {
 			return NewSink(ctx, cfg)
 		},
