@@ -68,7 +68,7 @@ func sourceOptions() []connectors.Option {
 		{Key: optMaxPacketSize, Type: connectors.OptInt,
 			Doc: "The largest packet, in bytes, the broker may send; the broker discards bigger messages instead. No limit when not set."},
 		{Key: optKeepAlive, Type: connectors.OptDuration, Default: "30s",
-			Doc: "How often the connection is checked when idle (whole seconds); a broker that does not answer within one and a half times this is taken as gone."},
+			Doc: "How often the connection is checked (whole seconds): a ping is sent when nothing has gone both ways for this long, and a broker that has not answered it by the next check is taken as gone."},
 		{Key: optTLSCA, Type: connectors.OptString,
 			Doc: "With ssl:// or wss://: a PEM file of the CA certificates that sign the broker's certificate; the system's CAs when not set."},
 		{Key: optTLSCert, Type: connectors.OptString,
