@@ -5,6 +5,7 @@ import (
 	"github.com/sluicedb/sluice/connectors/blackhole"
 	"github.com/sluicedb/sluice/connectors/datagen"
 	"github.com/sluicedb/sluice/connectors/file"
+	"github.com/sluicedb/sluice/connectors/http"
 	"github.com/sluicedb/sluice/connectors/kafka"
 	"github.com/sluicedb/sluice/connectors/nexmark"
 	"github.com/sluicedb/sluice/connectors/postgres"
@@ -16,6 +17,7 @@ func Registry() *connectors.Registry {
 		blackhole.Connector(),
 		datagen.Connector(),
 		file.Connector(),
+		http.Connector(),
 		kafka.Connector(),
 		nexmark.Connector(),
 		postgres.Connector(),
