@@ -81,10 +81,35 @@
 // or 1), so a key's messages go to one partition; an append-only sink
 // without a primary key writes no key. An upsert sink writes a deleted row
 // as a tombstone: the key with a null value, which compaction understands.
-// Write produces asynchronously; Commit returns once every message is
-// acknowledged by all in-sync replicas, or with the first delivery error.
-// The guarantee is at least once: a failed epoch written again may repeat
-// messages.
+// Every message is acknowledged by all in-sync replicas before its Commit
+// returns.
+//
+// sink.delivery.guarantee = 'exactly-once' (the default) writes each epoch
+// in one Kafka transaction of the transactional id
+// properties.transactional.id (sluice-sink-<sink name> by default, so it is
+// the same after a restart). Write only encodes; Commit(epoch) begins the
+// transaction, produces the epoch's messages, each with the headers
+// sluice-epoch (the epoch in decimal ASCII) and sluice-transactional-id,
+// waits for their acknowledgements and commits. An epoch without rows
+// writes nothing. Creating the sink's producer fences any earlier producer
+// of the id and aborts the transaction it left open, so a Sluice that died
+// mid-epoch leaves nothing a read_committed consumer sees. LastCommitted
+// (connectors.EpochRecorder) reads each partition's committed tail, from
+// the last stable offset backwards in widening windows, skipping aborted
+// transactions and other writers' messages, and returns the highest
+// sluice-epoch of the sink's own messages: transactions are atomic and
+// epochs commit in order, so that epoch and all before it took effect.
+// Commit of an epoch at or below it writes nothing (the sink asks on its
+// first Commit if the engine did not), so a redelivered epoch is not
+// repeated. A failed epoch is aborted; a fenced producer, or a commit whose
+// outcome is unknown, leaves the sink refusing further epochs until it is
+// reopened. Readers must use isolation.level = read_committed (librdkafka's
+// default, not the Java client's) to see each change once.
+//
+// sink.delivery.guarantee = 'at-least-once' writes without transactions:
+// Write produces asynchronously and Commit waits for the acknowledgements,
+// returning the first delivery error; a failed epoch written again may
+// repeat messages.
 //
 // # Security
 //

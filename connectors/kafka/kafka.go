@@ -33,6 +33,23 @@ const (
 	optBatchNum    = "properties.batch.num.messages"
 	optCompression = "properties.compression.codec"
 	optMaxMessage  = "properties.message.max.bytes"
+
+	optDelivery        = "sink.delivery.guarantee"
+	optTransactionalID = "properties.transactional.id"
+)
+
+// Delivery guarantees of the sink (the sink.delivery.guarantee option).
+const (
+	deliveryExactlyOnce = "exactly-once"
+	deliveryAtLeastOnce = "at-least-once"
+)
+
+// Headers of every message an exactly-once sink writes: the epoch, in
+// decimal ASCII, and the sink's transactional id. LastCommitted looks for
+// them; a consumer may use them to tell epochs apart.
+const (
+	headerEpoch           = "sluice-epoch"
+	headerTransactionalID = "sluice-transactional-id"
 )
 
 // Security protocols and SASL mechanisms, as Kafka's clients name them.
@@ -99,7 +116,7 @@ func Connector() connectors.Connector {
 			Options:   sinkOptions(),
 			Encodes:   []string{"JSON", "CSV"},
 			Types:     []string{typeAppendOnly, typeUpsert},
-			Guarantee: "at-least-once",
+			Guarantee: deliveryExactlyOnce,
 			NewSink: func(ctx context.Context, cfg connectors.SinkConfig) (connectors.Sink, error) {
 				return NewSink(ctx, cfg)
 			},
@@ -137,6 +154,10 @@ func sinkOptions() []connectors.Option {
 			Doc: "How message batches are compressed."},
 		{Key: optMaxMessage, Type: connectors.OptInt, Default: "1000000",
 			Doc: "The largest message, in bytes, and the largest request; a bigger message fails its delivery. It must not exceed the broker's message.max.bytes."},
+		{Key: optDelivery, Type: connectors.OptEnum, Default: deliveryExactlyOnce, Values: []string{deliveryExactlyOnce, deliveryAtLeastOnce},
+			Doc: "exactly-once writes each epoch in one Kafka transaction, its messages carrying the headers sluice-epoch (the epoch in decimal) and sluice-transactional-id, so that read_committed consumers see every change once, even across failures and restarts; at-least-once writes without transactions, and a failure may repeat messages."},
+		{Key: optTransactionalID, Type: connectors.OptString,
+			Doc: "The transactional id of an exactly-once sink; when not set, sluice-sink- followed by the sink's name. It must be the same after a restart and differ between sinks, so that a new producer fences the old one."},
 	}...)
 	return append(opts, conn[2:]...)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -17,12 +18,22 @@ import (
 
 // Sink writes a view's changes to a Kafka topic, one message per row.
 //
-// Write hands messages to sarama's asynchronous producer and returns;
-// a goroutine counts the acknowledgements (acks = all) and keeps the first
-// failure. Commit waits until every message written so far is acknowledged
-// and returns that failure, so a change counts as sunk only once the brokers
-// hold it. A failed epoch is the caller's to write again: messages may then
-// be duplicated, never lost (at least once).
+// Exactly-once (the default): Write encodes the rows and keeps the messages;
+// Commit(epoch) begins a transaction, produces them with the epoch in a
+// header, waits for every acknowledgement and commits the transaction. An
+// epoch is therefore visible to read_committed consumers whole or not at
+// all, and LastCommitted finds the last epoch that took effect by reading
+// the headers at the end of the topic. Commit of an epoch at or below it
+// writes nothing, whether the engine asked LastCommitted or not. A failed
+// epoch's transaction is aborted (or, left open by a crash, aborted by the
+// next producer of the same transactional id, which also fences the old
+// one).
+//
+// At-least-once: Write hands messages to sarama's asynchronous producer and
+// returns; a goroutine counts the acknowledgements (acks = all) and keeps
+// the first failure. Commit waits until every message written so far is
+// acknowledged and returns that failure. A failed epoch is the caller's to
+// write again: messages may then be duplicated, never lost.
 //
 // The producer is idempotent with one request in flight per broker, so a
 // retried request can neither be duplicated by the broker nor overtaken by a
@@ -38,13 +49,28 @@ type Sink struct {
 	acked    chan struct{} // closed when the acknowledgement loop ends
 	rowBytes int           // the expected size of a row's key and value
 
+	// Exactly-once state, used only by the caller's goroutine.
+	txnID   string                     // "": at-least-once
+	pending [][]sarama.ProducerMessage // the open epoch's messages
+	// committed is the last epoch known to have taken effect, once known
+	// is set (by LastCommitted or the first Commit).
+	committed uint64
+	known     bool
+	// broken is set when a transaction was left in an unknown state (a
+	// cancelled Commit, a failed EndTxn): the sink must be closed.
+	broken error
+	closed bool
+
 	mu       sync.Mutex
 	inflight int           // messages handed to the producer, not yet acknowledged
 	idle     chan struct{} // closed when inflight drops to 0; nil while it is 0
 	failed   error         // the first delivery error since the last Commit
 }
 
-var _ connectors.Sink = (*Sink)(nil)
+var (
+	_ connectors.Sink          = (*Sink)(nil)
+	_ connectors.EpochRecorder = (*Sink)(nil)
+)
 
 // NewSink checks the configuration and connects to the cluster. The topic is
 // not checked here: a broker may create it on first use, and a missing topic
@@ -92,7 +118,12 @@ func NewSink(ctx context.Context, cfg connectors.SinkConfig) (*Sink, error) {
 		}
 	}
 
-	pcfg, err := producerConfig(conn, o)
+	if o.String(optDelivery) != deliveryAtLeastOnce {
+		if s.txnID = o.String(optTransactionalID); s.txnID == "" {
+			s.txnID = "sluice-sink-" + cfg.Name
+		}
+	}
+	pcfg, err := producerConfig(conn, o, s.txnID)
 	if err != nil {
 		return nil, err
 	}
@@ -112,15 +143,18 @@ func NewSink(ctx context.Context, cfg connectors.SinkConfig) (*Sink, error) {
 			return nil, pgerror.New(pgerror.InvalidParameterValue, "kafka producer: %v", err)
 		}
 		// The idempotent producer asks the cluster for a producer id
-		// first: this is where an unreachable cluster shows.
+		// first: this is where an unreachable cluster shows. With a
+		// transactional id, this also fences the previous producer of that
+		// id and aborts the transaction it left open.
 		return nil, conn.userError(s.topic, err)
 	}
 	go s.acknowledge()
 	return s, nil
 }
 
-// producerConfig maps the sink's options onto sarama's producer settings.
-func producerConfig(conn *connection, o connectors.Options) (*sarama.Config, error) {
+// producerConfig maps the sink's options onto sarama's producer settings;
+// a non-empty txnID makes the producer transactional.
+func producerConfig(conn *connection, o connectors.Options, txnID string) (*sarama.Config, error) {
 	cfg := conn.config()
 	linger, err := o.Int(optLinger)
 	if err != nil {
@@ -160,6 +194,7 @@ func producerConfig(conn *connection, o connectors.Options) (*sarama.Config, err
 	}
 	cfg.Producer.RequiredAcks = sarama.WaitForAll
 	cfg.Producer.Idempotent = true
+	cfg.Producer.Transaction.ID = txnID
 	cfg.Net.MaxOpenRequests = 1
 	cfg.Producer.Return.Successes = true
 	cfg.Producer.Return.Errors = true
@@ -175,8 +210,9 @@ func producerConfig(conn *connection, o connectors.Options) (*sarama.Config, err
 	return cfg, nil
 }
 
-// Write encodes the batch's rows and hands them to the producer. It returns
-// before they are delivered; Commit waits for that.
+// Write encodes the batch's rows. At least once, it hands them to the
+// producer and returns before they are delivered; Commit waits for that.
+// Exactly once, it keeps them for Commit, which knows the epoch.
 func (s *Sink) Write(ctx context.Context, b connectors.SinkBatch) error {
 	rec := b.Record
 	if rec == nil || rec.NumRows() == 0 {
@@ -231,6 +267,16 @@ func (s *Sink) Write(ctx context.Context, b connectors.SinkBatch) error {
 		start = valueEnd
 	}
 
+	if s.txnID != "" {
+		s.pending = append(s.pending, msgs)
+		return nil
+	}
+	return s.send(ctx, msgs)
+}
+
+// send hands msgs to the producer.
+func (s *Sink) send(ctx context.Context, msgs []sarama.ProducerMessage) error {
+	n := len(msgs)
 	s.mu.Lock()
 	if s.inflight == 0 {
 		s.idle = make(chan struct{})
@@ -284,9 +330,22 @@ func (s *Sink) settle(n int, err error) {
 	}
 }
 
-// Commit returns once every message written so far is acknowledged by the
-// brokers, with the first delivery error since the last Commit if any.
+// Commit returns once the epoch's messages are delivered: exactly once,
+// produced and committed in one transaction; at least once, every message
+// written so far acknowledged. It returns the first delivery error.
 func (s *Sink) Commit(ctx context.Context, epoch uint64) error {
+	if s.txnID != "" {
+		return s.commitTxn(ctx, epoch)
+	}
+	if err := s.wait(ctx); err != nil {
+		return fmt.Errorf("epoch %d: %w", epoch, err)
+	}
+	return nil
+}
+
+// wait returns once every message handed to the producer is acknowledged,
+// with the first delivery error since the last wait, if any.
+func (s *Sink) wait(ctx context.Context) error {
 	s.mu.Lock()
 	idle := s.idle
 	s.mu.Unlock()
@@ -301,15 +360,109 @@ func (s *Sink) Commit(ctx context.Context, epoch uint64) error {
 	defer s.mu.Unlock()
 	err := s.failed
 	s.failed = nil
-	if err != nil {
-		return fmt.Errorf("epoch %d: %w", epoch, err)
+	return err
+}
+
+// commitTxn writes the epoch's messages in one transaction.
+func (s *Sink) commitTxn(ctx context.Context, epoch uint64) error {
+	pending := s.pending
+	s.pending = nil
+	if s.broken != nil {
+		return s.broken
+	}
+	if !s.known {
+		if _, err := s.LastCommitted(ctx); err != nil {
+			return fmt.Errorf("epoch %d: %w", epoch, err)
+		}
+	}
+	if epoch <= s.committed || len(pending) == 0 {
+		// Already in the topic, or nothing to write: an empty
+		// transaction would record nothing LastCommitted can find.
+		return nil
+	}
+	if err := s.produceTxn(ctx, epoch, pending); err != nil {
+		return err
+	}
+	if err := s.producer.CommitTxn(); err != nil {
+		return s.failTxn(epoch, fmt.Errorf("commit the transaction: %w", err))
+	}
+	s.committed = epoch
+	return nil
+}
+
+// produceTxn begins a transaction and produces msgs in it, each with the
+// epoch's headers, and returns once they are acknowledged.
+func (s *Sink) produceTxn(ctx context.Context, epoch uint64, pending [][]sarama.ProducerMessage) error {
+	headers := []sarama.RecordHeader{
+		{Key: []byte(headerEpoch), Value: strconv.AppendUint(nil, epoch, 10)},
+		{Key: []byte(headerTransactionalID), Value: []byte(s.txnID)},
+	}
+	// A message the producer would refuse for its size dooms the
+	// transaction, and sarama then retries the epoch's other batches to
+	// exhaustion before failing them: refuse the epoch before it begins.
+	limit := s.client.Config().Producer.MaxMessageBytes
+	for _, msgs := range pending {
+		for i := range msgs {
+			msgs[i].Headers = headers
+			if n := msgs[i].ByteSize(2); n > limit {
+				return fmt.Errorf("epoch %d: deliver to Kafka topic %s: a message of %d bytes exceeds %s (%d)",
+					epoch, s.topic, n, optMaxMessage, limit)
+			}
+		}
+	}
+	if err := s.producer.BeginTxn(); err != nil {
+		return s.failTxn(epoch, fmt.Errorf("begin a transaction: %w", err))
+	}
+	for _, msgs := range pending {
+		if err := s.send(ctx, msgs); err != nil {
+			// Messages are in flight: aborting would wait for them.
+			s.broken = fmt.Errorf("kafka sink: a transaction was left open by a cancelled commit: %w", err)
+			return err
+		}
+	}
+	if err := s.wait(ctx); err != nil {
+		if ctx.Err() != nil {
+			s.broken = fmt.Errorf("kafka sink: a transaction was left open by a cancelled commit: %w", err)
+			return err
+		}
+		return s.failTxn(epoch, err)
 	}
 	return nil
 }
 
+// failTxn aborts the open transaction, if there is one, and returns err for
+// the epoch. A sink whose producer is not ready for another transaction
+// afterwards (fenced, or the outcome of EndTxn unknown) is broken: only a
+// new sink, which reads LastCommitted again, may go on.
+func (s *Sink) failTxn(epoch uint64, err error) error {
+	st := s.producer.TxnStatus()
+	if st&(sarama.ProducerTxnFlagInTransaction|sarama.ProducerTxnFlagAbortableError) != 0 && st&sarama.ProducerTxnFlagFatalError == 0 {
+		if aerr := s.producer.AbortTxn(); aerr != nil {
+			err = errors.Join(err, fmt.Errorf("abort the transaction: %w", aerr))
+		}
+	}
+	if errors.Is(err, sarama.ErrProducerFenced) {
+		// sarama has no message for this code.
+		err = fmt.Errorf("another producer of transactional id %q took over (fenced): %w", s.txnID, err)
+	}
+	err = fmt.Errorf("epoch %d: %w", epoch, err)
+	if s.producer.TxnStatus()&sarama.ProducerTxnFlagReady == 0 {
+		s.broken = fmt.Errorf("kafka sink: the producer cannot go on after %w", err)
+	}
+	return err
+}
+
 // Close flushes what is pending, waits for its acknowledgements and
-// disconnects.
+// disconnects. Exactly once, the messages of an epoch not committed are
+// dropped; a transaction a cancelled Commit left open stays open until the
+// next producer of the transactional id aborts it, or it times out. A
+// second Close does nothing.
 func (s *Sink) Close() error {
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	s.pending = nil
 	err := s.producer.Close()
 	<-s.acked
 	var perrs sarama.ProducerErrors
