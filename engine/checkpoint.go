@@ -111,3 +111,30 @@ func (e *Engine) Checkpoint(ctx context.Context) error {
 	}
 	return nil
 }
+
+// CheckpointStatus is what the checkpoints have done so far.
+type CheckpointStatus struct {
+	// Taken and Failed count the checkpoints written and those that could
+	// not be.
+	Taken, Failed int64
+	// LastEpoch is the epoch of the last durable checkpoint (the recovered
+	// one until a new one is taken); LastBytes its size and LastDuration the
+	// time its write took.
+	LastEpoch    uint64
+	LastBytes    int64
+	LastDuration time.Duration
+	LastError    string
+}
+
+// Checkpoints reports what the checkpoints have done.
+func (e *Engine) Checkpoints() CheckpointStatus {
+	s := &e.checkpoints
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return CheckpointStatus{Taken: s.taken, Failed: s.failed, LastEpoch: s.lastEpoch,
+		LastBytes: s.lastBytes, LastDuration: s.lastDuration, LastError: s.lastError}
+}
+
+// Freshness is how long recent epochs took from reading their oldest data
+// to making it visible.
+func (e *Engine) Freshness() *executor.FreshnessStats { return e.coord.Freshness() }

@@ -101,3 +101,41 @@ func TestDelivererRetriesAnEpochUntilItIsConfirmed(t *testing.T) {
 		t.Fatalf("rows delivered = %d, want 3", got)
 	}
 }
+
+// A sink that waits for checkpoints must not wait for room in its queue when
+// everything queued waits for the next checkpoint: that checkpoint needs the
+// barrier that is committing the epoch. The epoch is taken beyond the bound
+// and a checkpoint is asked for at once.
+func TestGatedDelivererDoesNotWaitForTheCheckpointItHoldsUp(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	open := func(context.Context) (connectors.Sink, error) { return nil, errors.New("not needed") }
+	d := newDeliverer("test", nil, open, executor.NewSinkStats(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	asked := 0
+	d.gated, d.wantCheckpoint = true, func() { asked++ }
+	defer d.Close()
+	close(d.done) // no delivery goroutine: nothing may leave the queue
+
+	schema := types.Schema{{Name: "x", Type: types.Int8}}
+	rows := make([]int64, maxQueuedRows/2+1)
+	for epoch := uint64(1); epoch <= 3; epoch++ {
+		b := array.NewInt64Builder(memory.DefaultAllocator)
+		b.AppendValues(rows, nil)
+		col := b.NewArray()
+		rec := array.NewRecord(schema.Arrow(), []arrow.Array{col}, int64(len(rows)))
+		col.Release()
+		if err := d.Write(ctx, executor.Chunk{Rec: rec}); err != nil {
+			t.Fatal(err)
+		}
+		rec.Release()
+		if err := d.Commit(ctx, epoch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if asked == 0 {
+		t.Error("the deliverer went over its bound without asking for a checkpoint")
+	}
+	if got := d.Pending(); got != int64(3*len(rows)) {
+		t.Errorf("pending = %d, want all %d rows held", got, 3*len(rows))
+	}
+}

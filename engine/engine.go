@@ -425,7 +425,7 @@ func (e *Engine) pump(ctx context.Context, stats *executor.SourceStats, r connec
 			continue
 		}
 		// A batch of only bad records still moves the position.
-		m := executor.Message{Split: index, SplitID: splitID, Position: string(b.Position)}
+		m := executor.Message{Split: index, SplitID: splitID, Position: string(b.Position), ReadAt: time.Now().UnixNano()}
 		if b.Record != nil {
 			m.Chunk = executor.Chunk{Rec: b.Record}
 		}

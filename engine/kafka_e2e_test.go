@@ -78,10 +78,10 @@ func TestKafkaPipelineEqualsTheBatchAnswer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer producer.Close()
 	if err := producer.SendMessages(msgs); err != nil {
 		t.Fatal(err)
 	}
-	producer.Close()
 
 	connect, _ := startServer(t)
 	conn, err := connect(ctx)
@@ -108,17 +108,30 @@ func TestKafkaPipelineEqualsTheBatchAnswer(t *testing.T) {
 		t.Errorf("error_rows = %d, want the %d malformed records", got, malformed)
 	}
 
-	// Read the sinks' topics with an independent consumer.
-	consumer, err := sarama.NewConsumer([]string{addr}, sarama.NewConfig())
+	// Read the sinks' topics with an independent consumer, as a consumer of
+	// an exactly-once sink must: read_committed. Transaction markers take
+	// offsets but are never delivered, so each read first appends an end
+	// marker to every partition and reads up to it.
+	ccfg := sarama.NewConfig()
+	ccfg.Consumer.IsolationLevel = sarama.ReadCommitted
+	consumer, err := sarama.NewConsumer([]string{addr}, ccfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer consumer.Close()
+	reads := 0
 	readTopic := func(topic string, atLeast int) []*sarama.ConsumerMessage {
 		t.Helper()
 		parts, err := consumer.Partitions(topic)
 		if err != nil {
 			t.Fatal(err)
+		}
+		reads++
+		marker := fmt.Sprintf("end of read %d", reads)
+		for _, p := range parts {
+			if _, _, err := producer.SendMessage(&sarama.ProducerMessage{Topic: topic, Partition: p, Value: sarama.StringEncoder(marker)}); err != nil {
+				t.Fatal(err)
+			}
 		}
 		var out []*sarama.ConsumerMessage
 		for _, p := range parts {
@@ -126,11 +139,16 @@ func TestKafkaPipelineEqualsTheBatchAnswer(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			hw := pc.HighWaterMarkOffset()
-			for n := int64(0); n < hw; n++ {
+			for done := false; !done; {
 				select {
 				case m := <-pc.Messages():
-					out = append(out, m)
+					switch {
+					case string(m.Value) == marker:
+						done = true
+					case strings.HasPrefix(string(m.Value), "end of read "):
+					default:
+						out = append(out, m)
+					}
 				case <-ctx.Done():
 					t.Fatalf("reading %s partition %d: %v", topic, p, ctx.Err())
 				}

@@ -50,11 +50,14 @@ type deliverer struct {
 	// still queued are in the checkpoint to be delivered after the restart.
 	gated   bool
 	durable uint64
+	// wantCheckpoint asks for a checkpoint soon; nil without checkpoints.
+	wantCheckpoint func()
 
 	sink connectors.Sink // used only by the delivery goroutine (and Close)
 	// recorded is the last epoch the open sink reported as committed, for
 	// sinks that are connectors.EpochRecorder.
 	recorded uint64
+	asked    bool // recorded holds the open sink's answer
 	done     chan struct{}
 }
 
@@ -144,12 +147,22 @@ func (d *deliverer) deliver(ctx context.Context, ep sinkEpoch) error {
 		if err != nil {
 			return fmt.Errorf("reconnect: %w", err)
 		}
-		d.sink = s
+		d.sink, d.asked = s, false
+	}
+	if !d.asked {
 		d.recorded = 0
-		if rec, ok := s.(connectors.EpochRecorder); ok {
+		rec, records := d.sink.(connectors.EpochRecorder)
+		if records {
+			var err error
 			if d.recorded, err = rec.LastCommitted(ctx); err != nil {
 				return fmt.Errorf("read the last committed epoch: %w", err)
 			}
+		}
+		d.asked = true
+		if d.wantCheckpoint != nil {
+			d.mu.Lock()
+			d.gated = records
+			d.mu.Unlock()
 		}
 	}
 	if ep.epoch <= d.recorded {
@@ -195,6 +208,15 @@ func (d *deliverer) Commit(ctx context.Context, epoch uint64) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for d.queued > 0 && d.queued+ep.rows > maxQueuedRows && !d.stopped && ctx.Err() == nil {
+		if d.gated && d.queue[0].epoch > d.durable {
+			// Nothing queued can go before the next checkpoint, which
+			// needs this barrier to pass: waiting would never end. Hold
+			// the epoch beyond the bound and ask for that checkpoint now.
+			if d.wantCheckpoint != nil {
+				d.wantCheckpoint()
+			}
+			break
+		}
 		d.cond.Wait()
 	}
 	if d.stopped || ctx.Err() != nil {
@@ -396,7 +418,12 @@ func (e *Engine) createSink(ctx context.Context, s *parser.CreateSink) error {
 	}
 	d := newDeliverer(cfg.Name, sink, func(ctx context.Context) (connectors.Sink, error) { return newSink(ctx, cfg) }, stats, e.logger)
 	if e.store != nil {
-		d.gated = true
+		// Only a sink that records its epochs gains from waiting for the
+		// checkpoint (exactly-once); others deliver at once, and a
+		// restart may repeat what was in flight (at-least-once).
+		_, records := sink.(connectors.EpochRecorder)
+		d.gated = records || sink == nil && conn.Sink.Guarantee == "exactly-once"
+		d.wantCheckpoint = e.coord.RequestCheckpoint
 		if state, ok := e.restore[sinkStatePrefix+cfg.Name]; ok {
 			if err := d.loadState(state, e.checkpoints.recoveredEpoch(), e.alloc); err != nil {
 				if sink != nil {

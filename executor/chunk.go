@@ -92,4 +92,8 @@ type Barrier struct {
 	// Checkpoint, when set, makes this barrier a checkpoint: each dataflow
 	// adds its operators' state once the barrier has passed them.
 	Checkpoint *Checkpoint
+	// Freshness, when set, gathers when the oldest data of the epoch was
+	// read from its source, so that the coordinator can tell how long it took
+	// to become visible.
+	Freshness *Freshness
 }

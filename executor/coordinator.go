@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -38,8 +39,13 @@ type Coordinator struct {
 	checkpointEvery time.Duration
 	persist         func(context.Context, *Checkpoint) error
 	lastCheckpoint  time.Time
-	checkpointReq   bool
+	checkpointReq   atomic.Bool
+
+	freshness FreshnessStats
 }
+
+// Freshness is the freshness of recent epochs.
+func (c *Coordinator) Freshness() *FreshnessStats { return &c.freshness }
 
 // SetCheckpointing makes a barrier a checkpoint at most every interval; once
 // the epoch has committed, persist is called with the gathered state before
@@ -59,12 +65,10 @@ func (c *Coordinator) Resume(epoch uint64) {
 }
 
 // RequestCheckpoint makes the next epoch a checkpoint whatever the interval
-// (a clean shutdown, a test).
-func (c *Coordinator) RequestCheckpoint() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.checkpointReq = true
-}
+// (a clean shutdown, a test, a sink whose queue is full of epochs waiting
+// for one). It does not wait, so an operator may call it while handling a
+// barrier.
+func (c *Coordinator) RequestCheckpoint() { c.checkpointReq.Store(true) }
 
 // NewCoordinator closes an epoch every interval.
 func NewCoordinator(interval time.Duration, logger *slog.Logger) *Coordinator {
@@ -171,10 +175,9 @@ func (c *Coordinator) runEpoch(ctx context.Context) error {
 	// of a change (SUBSCRIBE) says when it became visible.
 	now := time.Now()
 	e := max(c.epoch+1, uint64(now.UnixMilli()))
-	b := Barrier{Epoch: e}
-	if c.persist != nil && (c.checkpointReq || now.Sub(c.lastCheckpoint) >= c.checkpointEvery) {
+	b := Barrier{Epoch: e, Freshness: &Freshness{}}
+	if c.persist != nil && (c.checkpointReq.Swap(false) || now.Sub(c.lastCheckpoint) >= c.checkpointEvery) {
 		b.Checkpoint = NewCheckpoint(e)
-		c.checkpointReq = false
 		c.lastCheckpoint = now
 	}
 	for _, inject := range c.roots {
@@ -204,6 +207,9 @@ func (c *Coordinator) runEpoch(ctx context.Context) error {
 	}
 	c.epoch = e
 	c.readMu.Unlock()
+	if oldest := b.Freshness.oldest.Load(); oldest != 0 {
+		c.freshness.record(time.Since(time.Unix(0, oldest)))
+	}
 	// Waiters are released after the checkpoint is written, so that a
 	// flush that asked for a checkpoint returns once it is durable.
 	defer func() {

@@ -32,8 +32,11 @@ type Message struct {
 	// chunk, for a source's chunks: the dataflow keeps the position of the
 	// data it has processed, which is what a checkpoint must record. A
 	// message may carry a position and no rows (a batch of only bad records).
-	SplitID   string
-	Position  string
+	SplitID  string
+	Position string
+	// ReadAt is when a source's reader produced the chunk (Unix
+	// nanoseconds), stamped at the edge; 0 when unknown.
+	ReadAt    int64
 	Port      int // which input of a merging dataflow (UNION ALL) it came on
 	Watermark int64
 	Barrier   Barrier
@@ -60,6 +63,8 @@ type Dataflow struct {
 	lastErr atomic.Pointer[string]
 	stop    sync.Once
 	merge   *alignment // set for a dataflow with several inputs
+	// oldestRead is the earliest ReadAt of the epoch's chunks, 0 if none.
+	oldestRead int64
 }
 
 // alignment is the state of a dataflow that merges several inputs (the
@@ -269,6 +274,9 @@ func (d *Dataflow) handle(ctx context.Context, m Message) (err error) {
 	switch m.Kind {
 	case MsgChunk:
 		defer m.Chunk.Release()
+		if m.ReadAt != 0 && (d.oldestRead == 0 || m.ReadAt < d.oldestRead) {
+			d.oldestRead = m.ReadAt
+		}
 		if d.source != nil {
 			if m.Position != "" {
 				d.source.recordPosition(m.Split, m.SplitID, m.Position)
@@ -310,6 +318,10 @@ func (d *Dataflow) handle(ctx context.Context, m Message) (err error) {
 		if cp := m.Barrier.Checkpoint; cp != nil {
 			cp.Add(FlowStatePrefix+d.Name, d.saveState())
 		}
+		if f := m.Barrier.Freshness; f != nil && d.oldestRead != 0 {
+			f.observe(d.oldestRead)
+		}
+		d.oldestRead = 0
 		if d.acks != nil {
 			d.acks(d, m.Barrier.Epoch)
 		}

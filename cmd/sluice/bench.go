@@ -78,6 +78,9 @@ type benchConfig struct {
 	// are first written into Kafka, then read from it.
 	source    string
 	bootstrap string // with source kafka: the broker; "" starts one in-process
+	// checkpoint is the checkpoint interval; 0 runs without checkpoints
+	// (and without a data directory).
+	checkpoint time.Duration
 }
 
 // benchResult is what a run measured; its JSON form is the --json output.
@@ -90,6 +93,8 @@ type benchResult struct {
 	P50Millis           *float64 `json:"p50_ms"`
 	P99Millis           *float64 `json:"p99_ms"`
 	PeakRSSBytes        int64    `json:"peak_rss_bytes"`
+	Checkpoints         int64    `json:"checkpoints"`
+	CheckpointBytes     int64    `json:"checkpoint_bytes"`
 
 	rowsRead   int64
 	cpuSeconds float64
@@ -114,6 +119,7 @@ func bench(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&cfg.barrier, "barrier-interval", 10*time.Millisecond, "how often an epoch closes, as for sluice serve")
 	fs.StringVar(&cfg.source, "source", "generator", "where events come from: generator (the nexmark connector) or kafka")
 	fs.StringVar(&cfg.bootstrap, "bootstrap-server", "", "with --source kafka: the Kafka broker to use; empty starts one in-process")
+	fs.DurationVar(&cfg.checkpoint, "checkpoint-interval", time.Second, "how often to checkpoint, into a temporary data directory, as sluice serve does; 0 runs without checkpoints")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, benchUsage)
 		fs.PrintDefaults()
@@ -162,7 +168,12 @@ func bench(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "seconds            %.3f\n", res.Seconds)
 	fmt.Fprintf(stdout, "events/s           %.0f\n", res.EventsPerSecond)
 	fmt.Fprintf(stdout, "events/s per core  %.0f (%.2f CPU seconds)\n", res.EventsPerCoreSecond, res.cpuSeconds)
-	fmt.Fprintf(stdout, "freshness p50/p99  not measured yet\n")
+	if res.P50Millis != nil {
+		fmt.Fprintf(stdout, "freshness p50/p99  %.1f ms / %.1f ms (read from the source to visible, per epoch)\n", *res.P50Millis, *res.P99Millis)
+	} else {
+		fmt.Fprintf(stdout, "freshness p50/p99  no epoch made data visible\n")
+	}
+	fmt.Fprintf(stdout, "checkpoints        %d (the last %.1f KB)\n", res.Checkpoints, float64(res.CheckpointBytes)/1024)
 	fmt.Fprintf(stdout, "peak RSS           %.1f MB\n", float64(res.PeakRSSBytes)/(1<<20))
 	return 0
 }
@@ -305,7 +316,16 @@ func runNexmark(ctx context.Context, cfg benchConfig, progress io.Writer) (bench
 	if err != nil {
 		return benchResult{}, err
 	}
-	eng, err := engine.Open(ctx, engine.Options{Connectors: all.Registry(), BarrierInterval: cfg.barrier, Logger: logger, Version: version})
+	opts := engine.Options{Connectors: all.Registry(), BarrierInterval: cfg.barrier, Logger: logger, Version: version}
+	if cfg.checkpoint > 0 {
+		dir, err := os.MkdirTemp("", "sluice-bench-")
+		if err != nil {
+			return benchResult{}, fmt.Errorf("a data directory for the checkpoints: %w", err)
+		}
+		defer os.RemoveAll(dir)
+		opts.DataDir, opts.CheckpointInterval = dir, cfg.checkpoint
+	}
+	eng, err := engine.Open(ctx, opts)
 	if err != nil {
 		return benchResult{}, err
 	}
@@ -333,6 +353,8 @@ func runNexmark(ctx context.Context, cfg benchConfig, progress io.Writer) (bench
 	if err != nil {
 		return benchResult{}, err
 	}
+	checkpointsBefore := eng.Checkpoints().Taken
+	eng.Freshness().Reset()
 	start := time.Now()
 	if err := execAll(ctx, s, sinkSQL); err != nil {
 		return benchResult{}, fmt.Errorf("create the sink: %w", err)
@@ -354,11 +376,16 @@ func runNexmark(ctx context.Context, cfg benchConfig, progress io.Writer) (bench
 		return benchResult{}, fmt.Errorf("getrusage: %w", err)
 	}
 	cpu := cpuEnd - cpuStart
+	cps := eng.Checkpoints()
 	res := benchResult{
 		Query: name, Events: cfg.events, Seconds: wall,
 		EventsPerSecond: float64(cfg.events) / wall,
 		PeakRSSBytes:    int64(ru.Maxrss) * 1024, // Linux reports kilobytes
-		rowsRead:        read, cpuSeconds: cpu,
+		Checkpoints:     cps.Taken - checkpointsBefore, CheckpointBytes: cps.LastBytes,
+		rowsRead: read, cpuSeconds: cpu,
+	}
+	if ps, n := eng.Freshness().Percentiles(50, 99); n > 0 {
+		res.P50Millis, res.P99Millis = &ps[0], &ps[1]
 	}
 	if cpu > 0 {
 		res.EventsPerCoreSecond = float64(cfg.events) / cpu
