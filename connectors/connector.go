@@ -51,6 +51,26 @@ type Batch struct {
 	Errors []RecordError
 	// Bytes is the number of input bytes the batch consumed.
 	Bytes int64
+	// Kinds, for a changelog source (change data capture), says what each
+	// row of Record does to the table it feeds, keyed by the table's primary
+	// key: RowInsert sets the row of its key (an insert or the new image of
+	// an update), RowDelete removes the row of its key (the other columns
+	// may be NULL). nil means every row is an insert, as for an append-only
+	// source.
+	Kinds []RowKind
+}
+
+// ChangelogSource is implemented by sources that feed a table with a
+// primary key (CREATE TABLE ... WITH (connector = ...)) rather than a
+// stream: their batches may carry Kinds. The engine applies each batch to
+// the table and stores the batch's Position with the table's rows, in the
+// same durable write, so a restart resumes after the last change applied.
+// Acknowledge is called with a position once everything up to it is
+// durable, for systems that keep data until told (a replication slot's
+// confirmed LSN).
+type ChangelogSource interface {
+	Source
+	Acknowledge(ctx context.Context, split Split, pos Position) error
 }
 
 // RecordError describes one input record that was skipped.
