@@ -54,6 +54,20 @@ func (e *Engine) showSources() *result {
 		}
 		rows = append(rows, []types.Datum{o.Name, o.Connector, sum.rows, sum.bytes, sum.late, sum.errs, wm, sum.status, le})
 	}
+	// Tables fed by a connector read like sources, without a watermark.
+	for _, o := range e.cat.List(catalog.Table) {
+		rt := e.tables[o.Name]
+		if rt == nil || rt.feedStats == nil {
+			continue
+		}
+		st := rt.feedStats
+		status, lastErr := st.Status()
+		var le types.Datum
+		if lastErr != "" {
+			le = lastErr
+		}
+		rows = append(rows, []types.Datum{o.Name, o.Connector, st.Rows.Load(), st.Bytes.Load(), st.LateRows.Load(), st.ErrorRows.Load(), nil, status, le})
+	}
 	return rowsResult(cols, rows)
 }
 

@@ -64,12 +64,6 @@ func (e *Engine) createSource(ctx context.Context, s *parser.CreateSource) error
 		obj.Watermark, rt.wmExpr = wm, bound
 	}
 	opts := withOptions(s.Options)
-	name, ok := opts["connector"]
-	if !ok {
-		return pgerror.New(pgerror.InvalidParameterValue, "CREATE SOURCE needs WITH (connector = '...')").
-			WithHint("Known connectors: %s.", e.connectorNames())
-	}
-	delete(opts, "connector")
 	rt.idleTimeout = defaultIdleTimeout
 	if v, ok := opts[optIdleTimeout]; ok {
 		d, err := connectors.Options{optIdleTimeout: v}.Duration(optIdleTimeout)
@@ -79,34 +73,11 @@ func (e *Engine) createSource(ctx context.Context, s *parser.CreateSource) error
 		rt.idleTimeout = d
 		delete(opts, optIdleTimeout)
 	}
-	conn, ok := e.opts.Connectors.Lookup(name)
-	if !ok {
-		return pgerror.New(pgerror.InvalidParameterValue, "unknown connector %q", name).
-			WithHint("Known connectors: %s.", e.connectorNames())
-	}
-	if conn.NewSource == nil {
-		return pgerror.New(pgerror.InvalidParameterValue, "connector %q is a sink only and cannot be a source", name)
-	}
-	validated, err := conn.Validate(opts)
-	if err != nil {
-		return err
-	}
-	includes, err := includeColumns(conn, s.Includes, &schema)
-	if err != nil {
-		return err
-	}
-	obj.Schema = schema
-	cfg := connectors.SourceConfig{Name: obj.Name, Schema: schema, Options: validated, Alloc: e.alloc, Includes: includes, Recovering: e.replaying}
-	if cfg.Format, err = formatClause("connector "+strconv.Quote(name), s.Format, conn.Encodes); err != nil {
-		return err
-	}
-	obj.Format = formatName(s.Format)
-	src, err := conn.NewSource(ctx, cfg)
+	src, err := e.openSource(ctx, "CREATE SOURCE", obj, opts, s.Format, s.Includes)
 	if err != nil {
 		return err
 	}
 	rt.source = src
-	obj.Connector, obj.Options = name, validated
 	if err := e.addObject(obj); err != nil {
 		return err
 	}
@@ -114,6 +85,47 @@ func (e *Engine) createSource(ctx context.Context, s *parser.CreateSource) error
 	e.sources[obj.Name] = rt
 	e.mu.Unlock()
 	return nil
+}
+
+// openSource builds the source of connector opts["connector"] with the other
+// options for obj (a source, or a table fed by a connector), appending the
+// INCLUDE columns to obj.Schema and recording the connector, its validated
+// options and the format in obj.
+func (e *Engine) openSource(ctx context.Context, statement string, obj *catalog.Object, opts map[string]string, format *parser.Format, incs []parser.Include) (connectors.Source, error) {
+	name, ok := opts["connector"]
+	if !ok {
+		return nil, pgerror.New(pgerror.InvalidParameterValue, "%s needs WITH (connector = '...')", statement).
+			WithHint("Known connectors: %s.", e.connectorNames())
+	}
+	delete(opts, "connector")
+	conn, ok := e.opts.Connectors.Lookup(name)
+	if !ok {
+		return nil, pgerror.New(pgerror.InvalidParameterValue, "unknown connector %q", name).
+			WithHint("Known connectors: %s.", e.connectorNames())
+	}
+	if conn.NewSource == nil {
+		return nil, pgerror.New(pgerror.InvalidParameterValue, "connector %q is a sink only and cannot be a source", name)
+	}
+	validated, err := conn.Validate(opts)
+	if err != nil {
+		return nil, err
+	}
+	schema := obj.Schema
+	includes, err := includeColumns(conn, incs, &schema)
+	if err != nil {
+		return nil, err
+	}
+	cfg := connectors.SourceConfig{Name: obj.Name, Schema: schema, Options: validated, Alloc: e.alloc, Includes: includes, Recovering: e.replaying}
+	if cfg.Format, err = formatClause("connector "+strconv.Quote(name), format, conn.Encodes); err != nil {
+		return nil, err
+	}
+	src, err := conn.NewSource(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	obj.Schema, obj.Format = schema, formatName(format)
+	obj.Connector, obj.Options = name, validated
+	return src, nil
 }
 
 // includeTypes are the column types of INCLUDE metadata.
@@ -207,9 +219,6 @@ func (e *Engine) createTable(ctx context.Context, s *parser.CreateTable) error {
 	if found, err := e.exists(s.Name.Name, s.IfNotExists); found || err != nil {
 		return err
 	}
-	if len(s.Options) > 0 || s.Format != nil {
-		return pgerror.New(pgerror.FeatureNotSupported, "tables fed by a connector are not supported yet; use CREATE SOURCE")
-	}
 	schema, pk, err := planner.Columns(s.Columns, s.PrimaryKey)
 	if err != nil {
 		return err
@@ -219,6 +228,17 @@ func (e *Engine) createTable(ctx context.Context, s *parser.CreateTable) error {
 	}
 	obj := &catalog.Object{Kind: catalog.Table, Name: s.Name.Name, Schema: schema, SQL: s.Text(), PrimaryKey: pk, AppendOnly: s.AppendOnly}
 	rt := &tableRuntime{obj: obj}
+	var feed connectors.Source
+	if len(s.Options) > 0 || s.Format != nil {
+		// A table fed by a connector (change data capture, an upsert
+		// topic): its rows are the connector's, applied by primary key.
+		if feed, err = e.openSource(ctx, "CREATE TABLE", obj, withOptions(s.Options), s.Format, nil); err != nil {
+			return err
+		}
+		if len(obj.Schema) != len(schema) {
+			return pgerror.New(pgerror.FeatureNotSupported, "INCLUDE is not supported on tables")
+		}
+	}
 	if len(s.Watermarks) > 0 {
 		if !s.AppendOnly {
 			return pgerror.New(pgerror.InvalidObjectDefinition, "a WATERMARK needs an APPEND ONLY table")
@@ -246,10 +266,16 @@ func (e *Engine) createTable(ctx context.Context, s *parser.CreateTable) error {
 	e.mu.Lock()
 	e.tables[obj.Name] = rt
 	e.mu.Unlock()
-	return e.coord.Change(func() error {
+	if err := e.coord.Change(func() error {
 		e.coord.AddRoot(store, store.InjectBarrier)
 		return nil
-	})
+	}); err != nil {
+		return err
+	}
+	if feed != nil {
+		return e.feedTable(rt, feed)
+	}
+	return nil
 }
 
 func (e *Engine) createView(ctx context.Context, s *parser.CreateMaterializedView) error {
@@ -577,6 +603,9 @@ func (e *Engine) release(o *catalog.Object) {
 		}
 	}
 	if table != nil {
+		if table.stopFeed != nil {
+			table.stopFeed()
+		}
 		_ = e.coord.Change(func() error {
 			e.coord.RemoveRoot(table.store)
 			return nil

@@ -173,6 +173,10 @@ type tableRuntime struct {
 	store    *executor.TableStore
 	wmExpr   expr.Expr
 	readings readings // of an APPEND ONLY table with a WATERMARK
+	// For a table fed by a connector: its reading's counters, and what
+	// stops the readers.
+	feedStats *executor.SourceStats
+	stopFeed  func()
 }
 
 // flowRuntime is a running dataflow: a view's or a sink's.

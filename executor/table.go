@@ -111,8 +111,122 @@ func (t *TableStore) Insert(ctx context.Context, rec arrow.Record) error {
 
 // TableLog makes a table's changes durable: Apply returns once the rows
 // with keys deleted are gone and the (key, row) pairs put are stored.
+// ApplyAt also stores, in the same write, the position of the connector
+// split the changes came from.
 type TableLog interface {
 	Apply(deleted []string, put [][2]string) error
+	ApplyAt(deleted []string, put [][2]string, split, pos string) error
+}
+
+// ApplyChanges applies a batch read by the connector that feeds the table:
+// ops[i] == Insert sets the row of row i's primary key (an insert, or the new
+// image of an update), Delete removes the row of that key; a table without a
+// primary key takes only inserts. A change that changes nothing is dropped.
+// The rows and pos, the position of split after the batch, are made durable
+// together before the views see the changes, which go out in the order of
+// the batch (an update as the old row's delete, then the new row).
+//
+// rec may be nil: the batch only moves the position (its records were bad).
+func (t *TableStore) ApplyChanges(ctx context.Context, alloc memory.Allocator, rec arrow.Record, ops []Op, split, pos string) error {
+	n := 0
+	var rows, keys [][]byte
+	if rec != nil {
+		n = int(rec.NumRows())
+		rows = t.rowEnc.Encode(rec)
+	}
+	if t.keyEnc != nil {
+		if rec != nil {
+			keys = t.keyEnc.Encode(rec)
+		}
+	} else {
+		for _, op := range ops {
+			if op == Delete {
+				return pgerror.New(pgerror.FeatureNotSupported, "table %q has no primary key: its connector can only insert rows", t.name)
+			}
+		}
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	// The batch's effect, key by key, over the current rows: after holds
+	// the new row of each touched key, or "" once deleted.
+	after := map[string]string{}
+	current := func(k string) (string, bool) {
+		if r, ok := after[k]; ok {
+			return r, r != ""
+		}
+		r, ok := t.rows[k]
+		return r, ok
+	}
+	var outRows []string
+	var outOps []Op
+	var order []string // touched keys in first-touch order
+	for i := 0; i < n; i++ {
+		var k string
+		if keys != nil {
+			k = string(keys[i])
+		} else {
+			k = t.newRowID()
+		}
+		old, exists := current(k)
+		row := string(rows[i])
+		if _, touched := after[k]; !touched {
+			order = append(order, k)
+		}
+		if ops != nil && ops[i] == Delete {
+			if exists {
+				outRows, outOps = append(outRows, old), append(outOps, Delete)
+			}
+			after[k] = ""
+			continue
+		}
+		if exists && old == row {
+			after[k] = row
+			continue
+		}
+		if exists {
+			outRows, outOps = append(outRows, old), append(outOps, Delete)
+		}
+		outRows, outOps = append(outRows, row), append(outOps, Insert)
+		after[k] = row
+	}
+	var gone []string
+	var put [][2]string
+	for _, k := range order {
+		if r := after[k]; r == "" {
+			if _, ok := t.rows[k]; ok {
+				gone = append(gone, k)
+			}
+		} else if t.rows[k] != r {
+			put = append(put, [2]string{k, r})
+		}
+	}
+	if t.log != nil {
+		if err := t.log.ApplyAt(gone, put, split, pos); err != nil {
+			return fmt.Errorf("store changes of %s: %w", t.name, err)
+		}
+	}
+	for _, k := range gone {
+		delete(t.rows, k)
+	}
+	for _, kv := range put {
+		if _, ok := t.rows[kv[0]]; !ok {
+			t.order = append(t.order, kv[0])
+		}
+		t.rows[kv[0]] = kv[1]
+	}
+	if len(outRows) == 0 {
+		return nil
+	}
+	out := t.decode(alloc, outRows)
+	defer out.Release()
+	c := Chunk{Rec: out}
+	for _, op := range outOps {
+		if op == Delete {
+			c.Ops = outOps
+			break
+		}
+	}
+	return t.broadcast(ctx, c)
 }
 
 // SetLog makes every later change durable in log before it is visible.

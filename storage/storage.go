@@ -91,9 +91,10 @@ func (d *DB) DropCatalog(name string) error {
 	if err := b.Delete(catalogKey(name), nil); err != nil {
 		return err
 	}
-	lo := tablePrefix(name)
-	if err := b.DeleteRange(lo, prefixEnd(lo), nil); err != nil {
-		return err
+	for _, lo := range [][]byte{tablePrefix(name), positionPrefix(name)} {
+		if err := b.DeleteRange(lo, prefixEnd(lo), nil); err != nil {
+			return err
+		}
 	}
 	return b.Commit(pebble.Sync)
 }
@@ -138,22 +139,42 @@ func prefixEnd(p []byte) []byte {
 	return nil
 }
 
+// positionPrefix precedes the keys of a connector-fed table's positions,
+// one per split.
+func positionPrefix(table string) []byte {
+	k := append([]byte{'p'}, table...)
+	return append(k, 0)
+}
+
 // TableLog stores the rows of one table.
 type TableLog struct {
-	db     *DB
-	prefix []byte
+	db        *DB
+	prefix    []byte
+	positions []byte
 }
 
 // Table returns the log of table name.
 func (d *DB) Table(name string) *TableLog {
-	return &TableLog{db: d, prefix: tablePrefix(name)}
+	return &TableLog{db: d, prefix: tablePrefix(name), positions: positionPrefix(name)}
 }
 
 // Apply durably deletes the rows with keys deleted and sets the rows put
 // (key, row pairs), in one synced batch.
 func (t *TableLog) Apply(deleted []string, put [][2]string) error {
+	return t.ApplyAt(deleted, put, "", "")
+}
+
+// ApplyAt is Apply that also records, in the same batch, that the table holds
+// its connector's split up to position pos (nothing is recorded when split
+// is empty): a crash leaves the rows and the position in agreement.
+func (t *TableLog) ApplyAt(deleted []string, put [][2]string, split, pos string) error {
 	b := t.db.db.NewBatch()
 	defer b.Close()
+	if split != "" {
+		if err := b.Set(append(append([]byte(nil), t.positions...), split...), []byte(pos), nil); err != nil {
+			return err
+		}
+	}
 	for _, k := range deleted {
 		if err := b.Delete(append(append([]byte(nil), t.prefix...), k...), nil); err != nil {
 			return err
@@ -234,6 +255,19 @@ func (d *DB) Checkpoint() (uint64, map[string][]byte, error) {
 		parts[string(it.Key()[len(checkpointPrefix):])] = append([]byte(nil), it.Value()...)
 	}
 	return epoch, parts, it.Error()
+}
+
+// Positions calls fn with every split's stored position.
+func (t *TableLog) Positions(fn func(split, pos string)) error {
+	it, err := t.db.db.NewIter(&pebble.IterOptions{LowerBound: t.positions, UpperBound: prefixEnd(t.positions)})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	for it.First(); it.Valid(); it.Next() {
+		fn(string(it.Key()[len(t.positions):]), string(it.Value()))
+	}
+	return it.Error()
 }
 
 // quietLogger keeps Pebble's informational messages out of Sluice's logs.
