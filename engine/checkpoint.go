@@ -3,10 +3,12 @@ package engine
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/sluicedb/sluice/executor"
+	"github.com/sluicedb/sluice/storage"
 )
 
 // sinkStatePrefix precedes a sink's name in a checkpoint's parts: its
@@ -54,6 +56,10 @@ func (s *checkpointStats) fail(err error) {
 	s.lastError = err.Error()
 }
 
+// stateSpace names the keyed state of operator op of dataflow flow in the
+// checkpoint's storage.
+func stateSpace(flow string, op int) string { return flow + "\x00" + strconv.Itoa(op) }
+
 // persistCheckpoint makes a checkpoint durable: the state every dataflow and
 // table gathered at the barrier, and every sink's undelivered epochs up to
 // it, in one synced write. Only then may the sinks deliver those epochs.
@@ -78,7 +84,13 @@ func (e *Engine) persistCheckpoint(_ context.Context, cp *executor.Checkpoint) e
 	for _, p := range parts {
 		size += int64(len(p))
 	}
-	if err := e.store.SaveCheckpoint(cp.Epoch, parts); err != nil {
+	deltas := cp.Deltas()
+	changes := make([]storage.KeyedChanges, len(deltas))
+	for i, d := range deltas {
+		changes[i] = storage.KeyedChanges{Space: stateSpace(d.Flow, d.Op), All: d.Delta.All, Each: d.Delta.Each}
+		size += int64(d.Delta.Len()) // entries rather than bytes: close enough for a report
+	}
+	if err := e.store.SaveCheckpoint(cp.Epoch, parts, changes); err != nil {
 		err = fmt.Errorf("write the checkpoint to %s: %w (views and sources go on; sinks wait until a checkpoint succeeds)", e.opts.DataDir, err)
 		e.checkpoints.fail(err)
 		return err

@@ -68,15 +68,23 @@ func TestRecoveryFromCheckpointIsExactlyOnce(t *testing.T) {
 	dataDir := filepath.Join(dir, "data")
 	opts := engine.Options{Connectors: all.Registry(), DataDir: dataDir, CheckpointInterval: time.Hour}
 
-	// Before the checkpoint: 1,500 events and the table's first rows.
-	writeJSONLines(t, path, events[:1500], false)
+	// Before the last checkpoint: 1,500 events in three parts, each followed
+	// by a checkpoint, so that the last two write only what changed (groups
+	// and rows added, changed, and freed as windows close), and the table's
+	// first rows.
+	writeJSONLines(t, path, events[:500], false)
 	first := testserver.StartWith(t, opts)
 	conn := connect(t, ctx, first)
 	createRecoveryPipeline(t, conn, path)
-	waitForSource(t, ctx, conn, "events", 1500)
-	exec(t, conn, "FLUSH")
-	if err := first.Engine.Checkpoint(ctx); err != nil {
-		t.Fatalf("checkpoint: %v", err)
+	for _, upTo := range []int{500, 1000, 1500} {
+		if upTo > 500 {
+			writeJSONLines(t, path, events[upTo-500:upTo], true)
+		}
+		waitForSource(t, ctx, conn, "events", int64(upTo))
+		exec(t, conn, "FLUSH")
+		if err := first.Engine.Checkpoint(ctx); err != nil {
+			t.Fatalf("checkpoint: %v", err)
+		}
 	}
 	// After it: more events and table changes, all visible, then a stop
 	// that takes no checkpoint, so they exist only in the inputs.

@@ -370,12 +370,18 @@ func (e *Engine) startFlow(obj *catalog.Object, p plan.Node, tail executor.Opera
 				}
 			}
 		}
+		if e.store != nil {
+			flow.TrackStateChanges()
+		}
 		if restoring {
 			state, ok := e.restore[executor.FlowStatePrefix+name]
 			if !ok {
 				return nil, fmt.Errorf("the checkpoint has the state of %s but not of its part %s", obj.Name, name)
 			}
-			if err := flow.LoadState(state); err != nil {
+			entries := func(op int, fn func(key, value []byte) error) error {
+				return e.store.CheckpointEntries(stateSpace(name, op), fn)
+			}
+			if err := flow.LoadState(state, entries); err != nil {
 				return nil, fmt.Errorf("restore %s from the checkpoint: %w", obj.Name, err)
 			}
 		}

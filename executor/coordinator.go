@@ -38,7 +38,9 @@ type Coordinator struct {
 	// the epoch has committed.
 	checkpointEvery time.Duration
 	persist         func(context.Context, *Checkpoint) error
-	lastCheckpoint  time.Time
+	lastCheckpoint  time.Time     // when the last checkpoint's epoch started
+	checkpointCost  time.Duration // how long it took, barrier to durable
+	checkpointAll   bool          // the last failed: the next saves all state
 	checkpointReq   atomic.Bool
 
 	freshness FreshnessStats
@@ -176,8 +178,14 @@ func (c *Coordinator) runEpoch(ctx context.Context) error {
 	now := time.Now()
 	e := max(c.epoch+1, uint64(now.UnixMilli()))
 	b := Barrier{Epoch: e, Freshness: &Freshness{}}
-	if c.persist != nil && (c.checkpointReq.Swap(false) || now.Sub(c.lastCheckpoint) >= c.checkpointEvery) {
+	// A checkpoint costs time in every dataflow (saving state) and on disk;
+	// the next starts at least five times as long after the last as it took, so that
+	// however large the state grows, checkpoints take at most a fifth of
+	// the time (Flink's minimum pause between checkpoints, made adaptive).
+	due := max(c.checkpointEvery, 5*c.checkpointCost)
+	if c.persist != nil && (c.checkpointReq.Swap(false) || now.Sub(c.lastCheckpoint) >= due) {
 		b.Checkpoint = NewCheckpoint(e)
+		b.Checkpoint.All = c.checkpointAll
 		c.lastCheckpoint = now
 	}
 	for _, inject := range c.roots {
@@ -221,7 +229,12 @@ func (c *Coordinator) runEpoch(ctx context.Context) error {
 		// A checkpoint that cannot be written (a full disk) is reported and
 		// tried again at the next interval; nothing is lost meanwhile, since the
 		// previous checkpoint and the sources still hold everything after it.
-		if err := c.persist(ctx, b.Checkpoint); err != nil {
+		err := c.persist(ctx, b.Checkpoint)
+		c.checkpointCost = time.Since(now)
+		// The keyed operators have forgotten the changes they handed over:
+		// if they were not written, only all their state can make up.
+		c.checkpointAll = err != nil
+		if err != nil {
 			return fmt.Errorf("checkpoint of epoch %d: %w", e, err)
 		}
 	}

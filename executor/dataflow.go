@@ -65,6 +65,20 @@ type Dataflow struct {
 	merge   *alignment // set for a dataflow with several inputs
 	// oldestRead is the earliest ReadAt of the epoch's chunks, 0 if none.
 	oldestRead int64
+	// keyedSaved is set once the keyed operators' entries are stored (by
+	// a checkpoint, or because they were loaded from one): from then on a
+	// checkpoint writes only their changes.
+	keyedSaved bool
+}
+
+// TrackStateChanges makes the keyed operators record their changes for
+// incremental checkpoints. Call it before the dataflow runs.
+func (d *Dataflow) TrackStateChanges() {
+	for _, op := range d.ops {
+		if ks, ok := op.(KeyedState); ok {
+			ks.TrackChanges()
+		}
+	}
 }
 
 // alignment is the state of a dataflow that merges several inputs (the
@@ -316,7 +330,7 @@ func (d *Dataflow) handle(ctx context.Context, m Message) (err error) {
 			}
 		}
 		if cp := m.Barrier.Checkpoint; cp != nil {
-			cp.Add(FlowStatePrefix+d.Name, d.saveState())
+			cp.Add(FlowStatePrefix+d.Name, d.saveState(cp))
 		}
 		if f := m.Barrier.Freshness; f != nil && d.oldestRead != 0 {
 			f.observe(d.oldestRead)
@@ -345,8 +359,9 @@ func (d *Dataflow) watermark(ctx context.Context, wm int64) error {
 const FlowStatePrefix = "flow:"
 
 // saveState writes the state of the source filter, the merge alignment and
-// every operator, in that order, each as one blob.
-func (d *Dataflow) saveState() []byte {
+// every operator, in that order, each as one blob; a keyed operator's blob is
+// empty and its changed entries go to cp as a delta.
+func (d *Dataflow) saveState(cp *Checkpoint) []byte {
 	var w StateWriter
 	var part StateWriter
 	if d.source != nil {
@@ -363,19 +378,26 @@ func (d *Dataflow) saveState() []byte {
 	}
 	w.Blob(part.Bytes())
 	w.Uint(uint64(len(d.ops)))
-	for _, op := range d.ops {
+	all := cp.All || !d.keyedSaved
+	for i, op := range d.ops {
 		part = StateWriter{buf: part.buf[:0]}
-		if st, ok := op.(Stateful); ok {
+		if ks, ok := op.(KeyedState); ok {
+			delta := &StateDelta{All: all}
+			ks.SaveChanges(delta, all)
+			cp.AddDelta(d.Name, i, delta)
+		} else if st, ok := op.(Stateful); ok {
 			st.SaveState(&part)
 		}
 		w.Blob(part.Bytes())
 	}
+	d.keyedSaved = true
 	return w.Bytes()
 }
 
 // LoadState restores what saveState wrote into a dataflow built from the same
-// plan, before it runs.
-func (d *Dataflow) LoadState(b []byte) error {
+// plan, before it runs; entries lists the stored entries of its operator op,
+// for keyed operators.
+func (d *Dataflow) LoadState(b []byte, entries func(op int, fn func(key, value []byte) error) error) error {
 	r := NewStateReader(b)
 	if src := r.Blob(); len(src) > 0 {
 		if d.source == nil {
@@ -402,8 +424,14 @@ func (d *Dataflow) LoadState(b []byte) error {
 	if n := r.Len(); n != len(d.ops) {
 		return fmt.Errorf("view %s: %w: state of %d operators for %d", d.Name, errCorruptState, n, len(d.ops))
 	}
-	for _, op := range d.ops {
+	for i, op := range d.ops {
 		part := r.Blob()
+		if ks, ok := op.(KeyedState); ok {
+			if err := entries(i, ks.LoadEntry); err != nil {
+				return fmt.Errorf("view %s: %T: %w", d.Name, op, err)
+			}
+			continue
+		}
 		st, ok := op.(Stateful)
 		if !ok {
 			if len(part) > 0 {
@@ -419,5 +447,6 @@ func (d *Dataflow) LoadState(b []byte) error {
 			return fmt.Errorf("view %s: %T: %w", d.Name, op, err)
 		}
 	}
+	d.keyedSaved = true
 	return r.Done()
 }

@@ -43,7 +43,15 @@ type HashAgg struct {
 	oldRows  []array.Builder // previous output of dirty groups, as emitted
 	global   bool            // no GROUP BY: one group that always exists
 	windowOf []int64         // window end of each group (WindowEnd ≥ 0)
+	hasEnd   []bool          // the group is in closing
 	closing  byEnd[int32]
+
+	// For incremental checkpoints (tracking set): the groups changed and
+	// the keys of the groups released since the last SaveChanges.
+	tracking bool
+	ckDirty  []bool
+	ckList   []int32
+	ckGone   []string
 
 	gids  []int32
 	signs []int8
@@ -97,6 +105,8 @@ func (h *HashAgg) group(k string, row int, rec arrow.Record) int32 {
 		h.emitted = append(h.emitted, false)
 		h.isDirty = append(h.isDirty, false)
 		h.windowOf = append(h.windowOf, 0)
+		h.hasEnd = append(h.hasEnd, false)
+		h.ckDirty = append(h.ckDirty, false)
 		for _, a := range h.aggs {
 			a.grow(len(h.keys))
 		}
@@ -109,6 +119,7 @@ func (h *HashAgg) group(k string, row int, rec arrow.Record) int32 {
 		if col.IsValid(row) {
 			end := int64At(col, row) + h.node.WindowShift
 			h.windowOf[g] = end
+			h.hasEnd[g] = true
 			h.closing.add(end, g)
 		}
 	}
@@ -139,6 +150,10 @@ func (h *HashAgg) Process(ctx context.Context, _ int, c Chunk, emit Emit) error 
 		}
 		if !h.isDirty[g] {
 			h.markDirty(g)
+		}
+		if h.tracking && !h.ckDirty[g] {
+			h.ckDirty[g] = true
+			h.ckList = append(h.ckList, g)
 		}
 	}
 	for j, a := range h.aggs {
@@ -297,10 +312,15 @@ func (h *HashAgg) release(g int32) {
 		return
 	}
 	delete(h.groups, h.keys[g])
+	if h.tracking {
+		h.ckGone = append(h.ckGone, h.keys[g])
+		h.ckDirty[g] = false
+	}
 	h.keys[g] = ""
 	h.rows[g] = 0
 	h.live[g] = false
 	h.emitted[g] = false
+	h.hasEnd[g] = false
 	for _, a := range h.aggs {
 		a.reset(g)
 	}
@@ -342,50 +362,63 @@ func deletes(n int) []Op {
 	return ops
 }
 
-// SaveState writes every live group: its key, row count, whether its row is
-// in the output, its window end, and each aggregate's state.
-func (h *HashAgg) SaveState(w *StateWriter) {
-	closes := make(map[int32]bool, len(h.closing))
-	for _, e := range h.closing {
-		if h.live[e.v] && h.windowOf[e.v] == e.end {
-			closes[e.v] = true
-		}
-	}
-	w.Uint(uint64(len(h.groups)))
-	for g := range h.keys {
-		if !h.live[g] {
-			continue
-		}
-		gid := int32(g)
-		w.String(h.keys[g])
-		w.Int(h.rows[g])
-		w.Bool(h.emitted[g])
-		w.Bool(closes[gid])
-		w.Int(h.windowOf[g])
-		for _, a := range h.aggs {
-			a.save(w, gid)
-		}
-	}
-}
+// TrackChanges records changed groups for incremental checkpoints.
+func (h *HashAgg) TrackChanges() { h.tracking = true }
 
-// LoadState reads what SaveState wrote into an aggregation that has seen no
-// input.
-func (h *HashAgg) LoadState(r *StateReader) error {
-	n := r.Len()
-	for i := 0; i < n && r.Err() == nil; i++ {
-		g := h.group(r.String(), 0, nil)
-		h.rows[g] = r.Int()
-		h.emitted[g] = r.Bool()
-		closes := r.Bool()
-		h.windowOf[g] = r.Int()
-		if closes {
-			h.closing.add(h.windowOf[g], g)
+// SaveChanges writes the groups changed since the last call (every live
+// group when all is set) and deletes the released ones. A group's entry is
+// its row count, whether its row is in the output, its window end and each
+// aggregate's state, under its encoded key.
+func (h *HashAgg) SaveChanges(d *StateDelta, all bool) {
+	if all {
+		for g := range h.keys {
+			if h.live[g] {
+				h.putGroup(d, int32(g))
+			}
 		}
-		for _, a := range h.aggs {
-			if err := a.load(r, g); err != nil {
-				return err
+	} else {
+		for _, k := range h.ckGone {
+			d.Delete(k)
+		}
+		for _, g := range h.ckList {
+			if h.ckDirty[g] && h.live[g] {
+				h.putGroup(d, g)
 			}
 		}
 	}
-	return r.Err()
+	for _, g := range h.ckList {
+		h.ckDirty[g] = false
+	}
+	h.ckList, h.ckGone = h.ckList[:0], h.ckGone[:0]
+}
+
+func (h *HashAgg) putGroup(d *StateDelta, g int32) {
+	w := d.Value()
+	w.Int(h.rows[g])
+	w.Bool(h.emitted[g])
+	w.Bool(h.hasEnd[g])
+	w.Int(h.windowOf[g])
+	for _, a := range h.aggs {
+		a.save(w, g)
+	}
+	d.Put(h.keys[g])
+}
+
+// LoadEntry restores one group saved by SaveChanges.
+func (h *HashAgg) LoadEntry(key, value []byte) error {
+	r := NewStateReader(value)
+	g := h.group(string(key), 0, nil)
+	h.rows[g] = r.Int()
+	h.emitted[g] = r.Bool()
+	h.hasEnd[g] = r.Bool()
+	h.windowOf[g] = r.Int()
+	if h.hasEnd[g] {
+		h.closing.add(h.windowOf[g], g)
+	}
+	for _, a := range h.aggs {
+		if err := a.load(r, g); err != nil {
+			return err
+		}
+	}
+	return r.Done()
 }

@@ -30,6 +30,11 @@ type Store struct {
 	stageMu sync.Mutex
 	staging []delta            // changes of the open epoch
 	sealed  map[uint64][]delta // changes of epochs closed by a barrier, not yet committed
+
+	// touched lists the rows changed by the epochs committed since the last
+	// checkpoint (guarded by mu), when tracking for incremental checkpoints.
+	tracking bool
+	touched  []string
 }
 
 type delta struct {
@@ -94,6 +99,9 @@ func (s *Store) Commit(epoch uint64) {
 	defer s.mu.Unlock()
 	for _, ds := range ready {
 		for _, d := range ds {
+			if s.tracking {
+				s.touched = append(s.touched, d.row)
+			}
 			n := s.committed[d.row] + d.diff
 			if n <= 0 {
 				delete(s.committed, d.row)
@@ -280,42 +288,75 @@ func (m *Materialize) Unsubscribe(d *Dataflow) {
 	}
 }
 
-// SaveState writes the view's rows as of the barrier just handled: the
-// committed rows plus the sealed epochs the coordinator is about to commit.
-func (m *Materialize) SaveState(w *StateWriter) {
+// TrackChanges records changed rows for incremental checkpoints.
+func (m *Materialize) TrackChanges() {
+	m.store.mu.Lock()
+	defer m.store.mu.Unlock()
+	m.store.tracking = true
+}
+
+// SaveChanges writes the view's rows as of the barrier just handled (the
+// committed rows plus the sealed epochs the coordinator is about to commit):
+// the rows changed since the last call, or all of them. A row's entry is
+// its multiplicity, under its encoding; a row that is gone is deleted.
+func (m *Materialize) SaveChanges(d *StateDelta, all bool) {
 	s := m.store
 	s.stageMu.Lock()
 	defer s.stageMu.Unlock()
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	rows := make(map[string]int64, len(s.committed))
-	for r, n := range s.committed {
-		rows[r] = n
-	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	pending := map[string]int64{}
 	for _, ds := range s.sealed {
-		for _, d := range ds {
-			if n := rows[d.row] + d.diff; n <= 0 {
-				delete(rows, d.row)
-			} else {
-				rows[d.row] = n
+		for _, dl := range ds {
+			pending[dl.row] += dl.diff
+		}
+	}
+	put := func(row string) {
+		if n := s.committed[row] + pending[row]; n > 0 {
+			d.Value().Int(n)
+			d.Put(row)
+		} else if !all {
+			d.Delete(row)
+		}
+	}
+	if all {
+		for row := range s.committed {
+			if _, ok := pending[row]; !ok {
+				put(row)
+			}
+		}
+		for row := range pending {
+			put(row)
+		}
+	} else {
+		seen := make(map[string]bool, len(s.touched)+len(pending))
+		for _, row := range s.touched {
+			if !seen[row] {
+				seen[row] = true
+				put(row)
+			}
+		}
+		for row := range pending {
+			if !seen[row] {
+				seen[row] = true
+				put(row)
 			}
 		}
 	}
-	w.Counts(rows)
+	s.touched = nil
 }
 
-// LoadState makes the saved rows the view's committed rows.
-func (m *Materialize) LoadState(r *StateReader) error {
-	rows := r.Counts()
-	if err := r.Err(); err != nil {
+// LoadEntry restores one row saved by SaveChanges.
+func (m *Materialize) LoadEntry(key, value []byte) error {
+	r := NewStateReader(value)
+	n := r.Int()
+	if err := r.Done(); err != nil {
 		return err
 	}
 	s := m.store
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.committed, s.size = rows, 0
-	for _, n := range rows {
-		s.size += n
-	}
+	s.committed[string(key)] += n
+	s.size += n
 	return nil
 }

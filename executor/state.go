@@ -30,9 +30,13 @@ type Stateful interface {
 // part under a name that is stable across restarts.
 type Checkpoint struct {
 	Epoch uint64
+	// All asks keyed operators for all their entries rather than their
+	// changes: the previous checkpoint could not be written.
+	All bool
 
-	mu    sync.Mutex
-	parts map[string][]byte
+	mu     sync.Mutex
+	parts  map[string][]byte
+	deltas []FlowDelta
 }
 
 // NewCheckpoint starts gathering the state of the barrier of epoch.
@@ -254,4 +258,90 @@ func DecodeRecord(b []byte, alloc memory.Allocator) (arrow.Record, error) {
 	rec := r.Record()
 	rec.Retain()
 	return rec, nil
+}
+
+// KeyedState is implemented by operators whose state is many small entries
+// (aggregation groups, a view's rows). A checkpoint writes only the entries
+// that changed since the previous one, so its cost follows the rate of
+// change, not the size of the state.
+type KeyedState interface {
+	// TrackChanges starts recording which entries change; the engine calls
+	// it when checkpoints are on (without them nothing would ever clear the
+	// record).
+	TrackChanges()
+	// SaveChanges adds to d the entries changed since the last call, or
+	// every entry when all is set, and forgets the changes.
+	SaveChanges(d *StateDelta, all bool)
+	// LoadEntry restores one stored entry, before any data flows.
+	LoadEntry(key, value []byte) error
+}
+
+// StateDelta is what a KeyedState operator changed between two checkpoints:
+// entries to set and entries to delete. With All, the stored entries are
+// replaced by these.
+type StateDelta struct {
+	All     bool
+	keys    []string
+	ends    []int // value i is buf[ends[i-1]:ends[i]]; -1 for a delete
+	buf     []byte
+	scratch StateWriter
+}
+
+// Value returns a writer for the value of the next Put, which it consumes.
+func (d *StateDelta) Value() *StateWriter {
+	d.scratch.buf = d.scratch.buf[:0]
+	return &d.scratch
+}
+
+// Put sets key to what was written to Value.
+func (d *StateDelta) Put(key string) {
+	d.buf = append(d.buf, d.scratch.buf...)
+	d.keys = append(d.keys, key)
+	d.ends = append(d.ends, len(d.buf))
+}
+
+// Delete removes key.
+func (d *StateDelta) Delete(key string) {
+	d.keys = append(d.keys, key)
+	d.ends = append(d.ends, -1)
+}
+
+// Len is the number of changes.
+func (d *StateDelta) Len() int { return len(d.keys) }
+
+// Each calls fn with every change in order; value is nil for a delete.
+func (d *StateDelta) Each(fn func(key string, value []byte) error) error {
+	start := 0
+	for i, k := range d.keys {
+		var v []byte
+		if end := d.ends[i]; end >= 0 {
+			v = d.buf[start:end:end]
+			start = end
+		}
+		if err := fn(k, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// FlowDelta is the StateDelta of operator Op of dataflow Flow.
+type FlowDelta struct {
+	Flow  string
+	Op    int
+	Delta *StateDelta
+}
+
+// AddDelta records an operator's changes.
+func (c *Checkpoint) AddDelta(flow string, op int, d *StateDelta) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.deltas = append(c.deltas, FlowDelta{Flow: flow, Op: op, Delta: d})
+}
+
+// Deltas returns the operators' changes.
+func (c *Checkpoint) Deltas() []FlowDelta {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]FlowDelta(nil), c.deltas...)
 }

@@ -209,10 +209,26 @@ var (
 	checkpointPrefix   = []byte("k")
 )
 
+// KeyedChanges are the changes, since the previous checkpoint, of one keyed
+// space of state (the entries of a keyed operator: aggregation groups, a
+// view's rows). Each calls fn with every change in order; a nil value
+// deletes the key. With All the space's stored entries are replaced.
+type KeyedChanges struct {
+	Space string
+	All   bool
+	Each  func(fn func(key string, value []byte) error) error
+}
+
+// Keyed spaces: "s" space NUL key holds an entry, "f" space marks that the
+// space exists, so that the spaces of dropped views can be found and removed.
+func spacePrefix(space string) []byte { return append(append([]byte{'s'}, space...), 0) }
+func spaceMarker(space string) []byte { return append([]byte{'f'}, space...) }
+
 // SaveCheckpoint replaces the stored checkpoint with the state of epoch, in
-// one synced batch: a crash leaves either the old checkpoint or the new one,
-// never a mixture.
-func (d *DB) SaveCheckpoint(epoch uint64, parts map[string][]byte) error {
+// one synced batch: the parts by name, and the keyed spaces updated by their
+// changes (spaces that are not in changes are dropped). A crash leaves
+// either the old checkpoint or the new one, never a mixture.
+func (d *DB) SaveCheckpoint(epoch uint64, parts map[string][]byte, changes []KeyedChanges) error {
 	b := d.db.NewBatch()
 	defer b.Close()
 	if err := b.DeleteRange(checkpointPrefix, prefixEnd(checkpointPrefix), nil); err != nil {
@@ -223,10 +239,82 @@ func (d *DB) SaveCheckpoint(epoch uint64, parts map[string][]byte) error {
 			return err
 		}
 	}
+	present := make(map[string]bool, len(changes))
+	for _, c := range changes {
+		present[c.Space] = true
+	}
+	stale, err := d.spaces(func(space string) bool { return !present[space] })
+	if err != nil {
+		return err
+	}
+	for _, space := range stale {
+		lo := spacePrefix(space)
+		if err := b.DeleteRange(lo, prefixEnd(lo), nil); err != nil {
+			return err
+		}
+		if err := b.Delete(spaceMarker(space), nil); err != nil {
+			return err
+		}
+	}
+	for _, c := range changes {
+		prefix := spacePrefix(c.Space)
+		if c.All {
+			if err := b.DeleteRange(prefix, prefixEnd(prefix), nil); err != nil {
+				return err
+			}
+		}
+		if err := b.Set(spaceMarker(c.Space), nil, nil); err != nil {
+			return err
+		}
+		key := append([]byte(nil), prefix...)
+		err := c.Each(func(k string, v []byte) error {
+			key = append(key[:len(prefix)], k...)
+			if v == nil {
+				return b.Delete(key, nil)
+			}
+			return b.Set(key, v, nil)
+		})
+		if err != nil {
+			return err
+		}
+	}
 	if err := b.Set(checkpointEpochKey, binary.BigEndian.AppendUint64(nil, epoch), nil); err != nil {
 		return err
 	}
 	return b.Commit(pebble.Sync)
+}
+
+// spaces returns the stored keyed spaces for which keep says yes.
+func (d *DB) spaces(keep func(string) bool) ([]string, error) {
+	it, err := d.db.NewIter(&pebble.IterOptions{LowerBound: []byte{'f'}, UpperBound: []byte{'g'}})
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	var out []string
+	for it.First(); it.Valid(); it.Next() {
+		if space := string(it.Key()[1:]); keep(space) {
+			out = append(out, space)
+		}
+	}
+	return out, it.Error()
+}
+
+// CheckpointEntries calls fn with every entry of a keyed space of the
+// stored checkpoint, in key order. The slices are valid only during the call.
+func (d *DB) CheckpointEntries(space string, fn func(key, value []byte) error) error {
+	prefix := spacePrefix(space)
+	it, err := d.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	for it.First(); it.Valid(); it.Next() {
+		if err := fn(it.Key()[len(prefix):], it.Value()); err != nil {
+			return err
+		}
+	}
+	return it.Error()
 }
 
 // Checkpoint returns the last complete checkpoint: its epoch (0 when there
