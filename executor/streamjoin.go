@@ -3,7 +3,6 @@ package executor
 import (
 	"context"
 	"fmt"
-	"sort"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -31,6 +30,7 @@ type StreamJoin struct {
 	rowEnc   [2]*RowEncoder
 	dec      [2]*RowDecoder
 	width    [2]int
+	arrowOf  [2]*arrow.Schema // each side's rows
 	side     [2]map[string]map[string]int64 // key -> row -> multiplicity
 	size     [2]map[string]int64            // key -> rows on that side
 	outer    [2]bool                        // side 0 (left) / 1 (right) is preserved
@@ -42,6 +42,11 @@ type StreamJoin struct {
 	ends    map[string]int64
 	// For an interval join: when each stored row can no longer match.
 	expiring byEnd[storedRow]
+
+	// For incremental checkpoints (when tracking): the keys of each side
+	// changed since the last SaveChanges.
+	tracking bool
+	ckDirty  [2]map[string]struct{}
 }
 
 type storedRow struct {
@@ -68,6 +73,7 @@ func NewStreamJoin(n *plan.Join, ectx *expr.EvalContext) (*StreamJoin, error) {
 		j.rowEnc[s] = NewExactRowEncoder(all, schemas[s].Types())
 		j.dec[s] = NewRowDecoder(schemas[s].Types())
 		j.width[s] = len(schemas[s])
+		j.arrowOf[s] = schemas[s].Arrow()
 		j.side[s] = map[string]map[string]int64{}
 		j.size[s] = map[string]int64{}
 	}
@@ -190,6 +196,7 @@ func (j *StreamJoin) Process(ctx context.Context, input int, c Chunk, emit Emit)
 			continue // the stream side is looked up from, never into: no state
 		}
 		// Update this side's state.
+		j.touch(me, key)
 		set := j.side[me][key]
 		if set == nil {
 			set = map[string]int64{}
@@ -271,6 +278,7 @@ func (j *StreamJoin) applyState(me int, c Chunk) error {
 	rows := j.rowEnc[me].Encode(c.Rec)
 	for i := range rows {
 		key, row := string(keys[i]), string(rows[i])
+		j.touch(me, key)
 		set := j.side[me][key]
 		if c.OpAt(i) == Insert {
 			if set == nil {
@@ -303,6 +311,7 @@ func (j *StreamJoin) Watermark(_ context.Context, wm int64, _ Emit) error {
 	// watermark can meet no future row (its time would be late).
 	for j.expiring.endsBy(wm - 1) {
 		r := j.expiring.next().v
+		j.touch(r.side, r.key)
 		set := j.side[r.side][r.key]
 		if set[r.row] == 0 {
 			continue // deleted meanwhile
@@ -319,6 +328,7 @@ func (j *StreamJoin) Watermark(_ context.Context, wm int64, _ Emit) error {
 		key := j.closing.next().v
 		delete(j.ends, key)
 		for s := 0; s < 2; s++ {
+			j.touch(s, key)
 			delete(j.side[s], key)
 			delete(j.size[s], key)
 		}
@@ -338,65 +348,98 @@ func allInserts(ops []Op) bool {
 	return true
 }
 
-// SaveState writes each side's rows by key, the window end of each key of a
-// window join, and the rows of an interval join waiting to expire (their
-// order as a heap is kept, so loading needs no re-sort).
-func (j *StreamJoin) SaveState(w *StateWriter) {
-	for s := 0; s < 2; s++ {
-		keys := make([]string, 0, len(j.side[s]))
-		for k := range j.side[s] {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		w.Uint(uint64(len(keys)))
-		for _, k := range keys {
-			w.String(k)
-			w.Int(j.size[s][k])
-			w.Counts(j.side[s][k])
-		}
-	}
-	w.Uint(uint64(len(j.ends)))
-	for k, end := range j.ends {
-		w.String(k)
-		w.Int(end)
-	}
-	w.Uint(uint64(len(j.expiring)))
-	for _, e := range j.expiring {
-		w.Int(e.end)
-		w.Uint(uint64(e.v.side))
-		w.String(e.v.key)
-		w.String(e.v.row)
+// touch records that side's rows of key changed, for the next checkpoint.
+func (j *StreamJoin) touch(side int, key string) {
+	if j.tracking {
+		j.ckDirty[side][key] = struct{}{}
 	}
 }
 
-// LoadState reads what SaveState wrote.
-func (j *StreamJoin) LoadState(r *StateReader) error {
-	for s := 0; s < 2; s++ {
-		n := r.Len()
-		for i := 0; i < n && r.Err() == nil; i++ {
-			k := r.String()
-			j.size[s][k] = r.Int()
-			j.side[s][k] = r.Counts()
+// TrackChanges records changed keys for incremental checkpoints.
+func (j *StreamJoin) TrackChanges() {
+	j.tracking = true
+	j.ckDirty = [2]map[string]struct{}{{}, {}}
+}
+
+// SaveChanges writes the keys of each side changed since the last call
+// (all of them when all is set). An entry, under the side and the key, holds
+// the side's rows of the key with their multiplicities and, for a window
+// join, the key's window end; a key without rows is deleted.
+func (j *StreamJoin) SaveChanges(d *StateDelta, all bool) {
+	for side := 0; side < 2; side++ {
+		if all {
+			for key := range j.side[side] {
+				j.putKey(d, side, key)
+			}
+		} else {
+			for key := range j.ckDirty[side] {
+				if _, ok := j.side[side][key]; ok {
+					j.putKey(d, side, key)
+				} else {
+					d.Delete(string(rune('0'+side)) + key)
+				}
+			}
+		}
+		clear(j.ckDirty[side])
+	}
+}
+
+func (j *StreamJoin) putKey(d *StateDelta, side int, key string) {
+	w := d.Value()
+	end, hasEnd := j.ends[key]
+	w.Bool(hasEnd)
+	w.Int(end)
+	w.Int(j.size[side][key])
+	w.Counts(j.side[side][key])
+	d.Put(string(rune('0'+side)) + key)
+}
+
+// LoadEntry restores one side's rows of a key. An interval join's rows get
+// their expiry again from their time column.
+func (j *StreamJoin) LoadEntry(entry, value []byte) error {
+	if len(entry) == 0 || (entry[0] != '0' && entry[0] != '1') {
+		return fmt.Errorf("%w: join entry %q", errCorruptState, entry)
+	}
+	side, key := int(entry[0]-'0'), string(entry[1:])
+	r := NewStateReader(value)
+	hasEnd, end := r.Bool(), r.Int()
+	j.size[side][key] = r.Int()
+	rows := r.Counts()
+	if err := r.Done(); err != nil {
+		return err
+	}
+	j.side[side][key] = rows
+	if hasEnd && j.ends != nil {
+		if _, known := j.ends[key]; !known {
+			j.ends[key] = end
+			j.closing.add(end, key)
 		}
 	}
-	n := r.Len()
-	if n > 0 && j.ends == nil {
-		return fmt.Errorf("%w: window ends saved for a join that is not a window join", errCorruptState)
+	if j.node.HasTTL[side] {
+		j.expireAgain(side, key, rows)
 	}
-	for i := 0; i < n && r.Err() == nil; i++ {
-		k := r.String()
-		end := r.Int()
-		j.ends[k] = end
-		j.closing.add(end, k)
+	return nil
+}
+
+// expireAgain puts the stored rows of an interval join's side back on the
+// expiry heap, once per copy, as Process did when they arrived.
+func (j *StreamJoin) expireAgain(side int, key string, rows map[string]int64) {
+	list := make([]string, 0, len(rows))
+	for row := range rows {
+		list = append(list, row)
 	}
-	n = r.Len()
-	j.expiring = make(byEnd[storedRow], 0, n)
-	for i := 0; i < n && r.Err() == nil; i++ {
-		end, side := r.Int(), int(r.Uint())
-		if side > 1 {
-			return fmt.Errorf("%w: join side %d", errCorruptState, side)
+	bs := newBuilders(j.alloc, j.arrowOf[side])
+	for _, row := range list {
+		j.dec[side].Append(bs, []byte(row))
+	}
+	rec := finishRecord(j.arrowOf[side], bs)
+	defer rec.Release()
+	tcol := rec.Column(j.node.IntervalCol[side])
+	for i, row := range list {
+		if tcol.IsValid(i) {
+			for n := rows[row]; n > 0; n-- {
+				j.expiring.add(int64At(tcol, i)+j.node.TTL[side], storedRow{side: side, key: key, row: row})
+			}
 		}
-		j.expiring = append(j.expiring, ending[storedRow]{end: end, v: storedRow{side: side, key: r.String(), row: r.String()}})
 	}
-	return r.Err()
 }
