@@ -30,7 +30,7 @@ type StreamJoin struct {
 	rowEnc   [2]*RowEncoder
 	dec      [2]*RowDecoder
 	width    [2]int
-	arrowOf  [2]*arrow.Schema // each side's rows
+	arrowOf  [2]*arrow.Schema               // each side's rows
 	side     [2]map[string]map[string]int64 // key -> row -> multiplicity
 	size     [2]map[string]int64            // key -> rows on that side
 	outer    [2]bool                        // side 0 (left) / 1 (right) is preserved
