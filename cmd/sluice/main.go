@@ -11,10 +11,13 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
+	"github.com/sluicedb/sluice/catalog"
 	"github.com/sluicedb/sluice/connectors/all"
+	httpconn "github.com/sluicedb/sluice/connectors/http"
 	"github.com/sluicedb/sluice/engine"
 	"github.com/sluicedb/sluice/pgwire"
 )
@@ -80,7 +83,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	var cfg serveConfig
 	fs.StringVar(&cfg.pgListen, "pg-listen", "127.0.0.1:7432", "address for PostgreSQL clients (psql, drivers, BI tools)")
-	fs.StringVar(&cfg.httpListen, "http-listen", "127.0.0.1:7480", "address for HTTP: /healthz")
+	fs.StringVar(&cfg.httpListen, "http-listen", "127.0.0.1:7480", "address for HTTP: GET /healthz, and POST /ingest/<source> for the rows of sources WITH (connector = 'http')")
 	fs.StringVar(&cfg.dataDir, "data-dir", "./sluice-data", "directory for Sluice's data (created if missing)")
 	fs.DurationVar(&cfg.barrierInterval, "barrier-interval", 10*time.Millisecond, "how often an epoch closes: the freshness of reads")
 	fs.DurationVar(&cfg.checkpointEvery, "checkpoint-interval", time.Second, "how often the state of every view and the position of every source are written to --data-dir; a restart resumes from the last checkpoint")
@@ -128,8 +131,17 @@ func runServer(ctx context.Context, cfg serveConfig, logger *slog.Logger, stdout
 		return fmt.Errorf("listen for HTTP on %s: %w (choose another address with --http-listen)", cfg.httpListen, err)
 	}
 
-	eng, err := engine.Open(ctx, engine.Options{
-		Connectors:         all.Registry(),
+	// The hub receives POST /ingest/<source> for the http sources, which
+	// register with it when created. It asks the catalog whether a source
+	// still exists, since a dropped source is not told; eng is set before
+	// the HTTP server starts, and so before the first request.
+	var eng *engine.Engine
+	hub := httpconn.NewIngest(httpconn.IngestOptions{Exists: func(name string) bool {
+		o, ok := eng.Catalog().Get(name)
+		return ok && (o.Kind == catalog.Source || o.Kind == catalog.Table) && strings.EqualFold(o.Connector, "http")
+	}})
+	eng, err = engine.Open(ctx, engine.Options{
+		Connectors:         all.Registry(all.WithIngest(hub)),
 		BarrierInterval:    cfg.barrierInterval,
 		Logger:             logger,
 		Version:            version,
@@ -147,6 +159,8 @@ func runServer(ctx context.Context, cfg serveConfig, logger *slog.Logger, stdout
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "ok")
 	})
+	// Every method, so that the hub answers a GET with its own 405.
+	mux.Handle(httpconn.IngestPath, hub)
 	httpSrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := httpSrv.Serve(httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -159,8 +173,8 @@ func runServer(ctx context.Context, cfg serveConfig, logger *slog.Logger, stdout
 		_ = httpSrv.Shutdown(shutdown)
 	}()
 
-	fmt.Fprintf(stdout, "Sluice %s is ready.\n  PostgreSQL: psql -h %s -p %s -U sluice -d sluice\n  HTTP:       http://%s/healthz\n  Data:       %s\nPress Ctrl-C to stop.\n",
-		version, host(pgLn.Addr()), port(pgLn.Addr()), httpLn.Addr(), cfg.dataDir)
+	fmt.Fprintf(stdout, "Sluice %s is ready.\n  PostgreSQL: psql -h %s -p %s -U sluice -d sluice\n  HTTP:       http://%s/healthz\n  Ingest:     POST http://%s/ingest/<source>\n  Data:       %s\nPress Ctrl-C to stop.\n",
+		version, host(pgLn.Addr()), port(pgLn.Addr()), httpLn.Addr(), httpLn.Addr(), cfg.dataDir)
 	srv := pgwire.NewServer(eng, pgwire.Options{Logger: logger})
 	err = srv.Serve(ctx, pgLn)
 	logger.Info("shutting down")

@@ -11,13 +11,32 @@ import (
 	"github.com/sluicedb/sluice/connectors/postgres"
 )
 
+// Option changes what Registry builds.
+type Option func(*settings)
+
+type settings struct {
+	ingest *http.Ingest
+}
+
+// WithIngest gives the http connector's source side the hub that receives
+// POST /ingest/<source>; the server mounts the same hub on its HTTP
+// listener. Without it, CREATE SOURCE ... WITH (connector = 'http') fails
+// with a message saying so.
+func WithIngest(hub *http.Ingest) Option {
+	return func(s *settings) { s.ingest = hub }
+}
+
 // Registry returns a registry of every built-in connector.
-func Registry() *connectors.Registry {
+func Registry(opts ...Option) *connectors.Registry {
+	var s settings
+	for _, o := range opts {
+		o(&s)
+	}
 	return connectors.NewRegistry(
 		blackhole.Connector(),
 		datagen.Connector(),
 		file.Connector(),
-		http.Connector(),
+		http.Connector(s.ingest),
 		kafka.Connector(),
 		nexmark.Connector(),
 		postgres.Connector(),

@@ -70,7 +70,7 @@ func start(t *testing.T) (context.Context, *pgx.Conn, *collector, string) {
 	t.Cleanup(cancel)
 	c := &collector{batches: map[string][]map[string]any{}}
 	recv := httptest.NewServer(c)
-	srv := testserver.Start(t, connectors.NewRegistry(httpconn.Connector(), datagen.Connector()))
+	srv := testserver.Start(t, connectors.NewRegistry(httpconn.Connector(nil), datagen.Connector()))
 	t.Cleanup(recv.Close) // after the server stops: cleanups run last first
 	conn, err := srv.Connect(ctx)
 	if err != nil {

@@ -19,18 +19,34 @@ const (
 	optDeadLetter = "dead_letter.url"
 )
 
+// Source option keys.
+const (
+	optAuthToken     = "auth.token"
+	optMaxBodyBytes  = "max.body.bytes"
+	optMaxPending    = "max.pending.requests"
+	optAcceptTimeout = "accept.timeout"
+)
+
 // Sink types.
 const (
 	typeAppendOnly = "append-only"
 	typeUpsert     = "upsert"
 )
 
-// Connector describes the HTTP connector. It has only a sink side so far;
-// a source side adds its Options, Encodes and NewSource here.
-func Connector() connectors.Connector {
+// Connector describes the HTTP connector: a source whose rows are POSTed to
+// hub (which sluice serve mounts on its HTTP listener at /ingest/), and a
+// sink that POSTs a view's changes to a URL. With a nil hub the connector
+// still lists its source options, but CREATE SOURCE fails: nothing would
+// receive the requests.
+func Connector(hub *Ingest) connectors.Connector {
 	return connectors.Connector{
-		Name: "http",
-		Doc:  "HTTP: changes POSTed to a URL as JSON.",
+		Name:    "http",
+		Doc:     "HTTP: rows POSTed to Sluice as JSON (source); changes POSTed to a URL as JSON (sink).",
+		Options: sourceOptions(),
+		Encodes: []string{"JSON"},
+		NewSource: func(ctx context.Context, cfg connectors.SourceConfig) (connectors.Source, error) {
+			return NewSource(ctx, hub, cfg)
+		},
 		Sink: &connectors.SinkSpec{
 			Doc:       "Each epoch's changes POSTed to a URL as JSON arrays of row objects, in batches, signed, retried with backoff, with an idempotency key per batch.",
 			Options:   sinkOptions(),
@@ -41,6 +57,19 @@ func Connector() connectors.Connector {
 				return NewSink(ctx, cfg)
 			},
 		},
+	}
+}
+
+func sourceOptions() []connectors.Option {
+	return []connectors.Option{
+		{Key: optAuthToken, Type: connectors.OptString,
+			Doc: "A secret each request must carry in the header Authorization: Bearer followed by the secret, or be answered 401; without it the source takes requests from anyone who can reach the HTTP listener."},
+		{Key: optMaxBodyBytes, Type: connectors.OptInt, Default: "10485760",
+			Doc: "The largest request body accepted; a larger one is answered 413."},
+		{Key: optMaxPending, Type: connectors.OptInt, Default: "64",
+			Doc: "How many requests may be in progress at once (being read, decoded or waiting for the pipeline to take their rows); one more is answered 429 with Retry-After."},
+		{Key: optAcceptTimeout, Type: connectors.OptDuration, Default: "5s",
+			Doc: "How long a request waits for the pipeline to take its rows; after that it is answered 503 with Retry-After and none of its rows is used."},
 	}
 }
 

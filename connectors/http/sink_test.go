@@ -47,7 +47,7 @@ func record(t testing.TB, ids ...int64) arrow.Record {
 
 func openSink(t *testing.T, typ string, with map[string]string) (*Sink, error) {
 	t.Helper()
-	opts, err := Connector().SinkOptions().Validate(with)
+	opts, err := Connector(nil).SinkOptions().Validate(with)
 	if err != nil {
 		return nil, err
 	}
@@ -364,7 +364,7 @@ func TestSinkOptionErrors(t *testing.T) {
 			t.Errorf("%v: error %v, want SQLSTATE 22023", with, err)
 		}
 	}
-	opts, _ := Connector().SinkOptions().Validate(map[string]string{"url": "http://x/"})
+	opts, _ := Connector(nil).SinkOptions().Validate(map[string]string{"url": "http://x/"})
 	_, err := NewSink(context.Background(), connectors.SinkConfig{Name: "o", Type: typeUpsert, Options: opts,
 		Schema: types.Schema{{Name: "op", Type: types.Text}}, Format: connectors.Format{Format: "PLAIN", Encode: "JSON"}})
 	if err == nil {
