@@ -75,8 +75,10 @@ func (e *Engine) showSinks() *result {
 	cols := types.Schema{
 		{Name: "name", Type: types.Text}, {Name: "connector", Type: types.Text}, {Name: "type", Type: types.Text},
 		{Name: "rows", Type: types.Int8}, {Name: "pending_rows", Type: types.Int8}, {Name: "failed_rows", Type: types.Int8},
+		{Name: "retries", Type: types.Int8}, {Name: "lag_ms", Type: types.Int8},
 		{Name: "status", Type: types.Text}, {Name: "last_error", Type: types.Text},
 	}
+	committed := e.coord.Epoch()
 	var rows [][]types.Datum
 	e.mu.RLock()
 	defer e.mu.RUnlock()
@@ -90,7 +92,14 @@ func (e *Engine) showSinks() *result {
 		if lastErr != "" {
 			le = lastErr
 		}
-		rows = append(rows, []types.Datum{o.Name, o.Connector, o.SinkType, rt.stats.Rows.Load(), rt.sink.Pending(), rt.stats.Failed.Load(), status, le})
+		// Epochs are milliseconds of wall time: a sink with rows waiting is
+		// behind its view by the time since the epoch it delivered last.
+		var lag int64
+		if pending := rt.sink.Pending(); pending > 0 && committed > rt.stats.Epoch.Load() && rt.stats.Epoch.Load() > 0 {
+			lag = int64(committed - rt.stats.Epoch.Load())
+		}
+		rows = append(rows, []types.Datum{o.Name, o.Connector, o.SinkType, rt.stats.Rows.Load(), rt.sink.Pending(), rt.stats.Failed.Load(),
+			rt.stats.Retries.Load(), lag, status, le})
 	}
 	return rowsResult(cols, rows)
 }

@@ -123,6 +123,7 @@ func (d *deliverer) deliverWithRetry(ctx context.Context, ep sinkEpoch) {
 			return
 		}
 		d.stats.SetStatus("retrying", err.Error())
+		d.stats.Retries.Add(1)
 		if d.sink != nil {
 			if cerr := d.sink.Close(); cerr != nil {
 				d.logger.Warn("closing a failed sink", "sink", d.name, "err", cerr)

@@ -26,6 +26,7 @@ type SinkWriter interface {
 type SinkStats struct {
 	Rows      atomic.Int64 // rows delivered (committed)
 	Failed    atomic.Int64 // rows whose delivery failed
+	Retries   atomic.Int64 // deliveries of an epoch tried again after a failure
 	Epoch     atomic.Uint64
 	mu        sync.Mutex
 	status    string
