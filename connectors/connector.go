@@ -219,6 +219,21 @@ const (
 	RowDelete
 )
 
+// KindsOf turns a decoder's deletes (format.FinishChanges) into a batch's
+// Kinds; nil stays nil (every row an insert).
+func KindsOf(deletes []bool) []RowKind {
+	if deletes == nil {
+		return nil
+	}
+	kinds := make([]RowKind, len(deletes))
+	for i, d := range deletes {
+		if d {
+			kinds[i] = RowDelete
+		}
+	}
+	return kinds
+}
+
 // SinkBatch is a batch of changes in the sink's schema.
 type SinkBatch struct {
 	// Record holds the rows; the sink must not keep it after Write returns

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"sync"
@@ -62,6 +63,10 @@ func (e *Engine) createSource(ctx context.Context, s *parser.CreateSource) error
 			return err
 		}
 		obj.Watermark, rt.wmExpr = wm, bound
+	}
+	if s.Format != nil && s.Format.Format == "DEBEZIUM" {
+		return pgerror.New(pgerror.FeatureNotSupported, "FORMAT DEBEZIUM carries updates and deletes, which a source (an append-only stream) cannot hold").
+			WithHint("Use CREATE TABLE name (... PRIMARY KEY (...)) WITH (...) FORMAT DEBEZIUM ENCODE JSON.")
 	}
 	opts := withOptions(s.Options)
 	rt.idleTimeout = defaultIdleTimeout
@@ -229,6 +234,9 @@ func (e *Engine) createTable(ctx context.Context, s *parser.CreateTable) error {
 	obj := &catalog.Object{Kind: catalog.Table, Name: s.Name.Name, Schema: schema, SQL: s.Text(), PrimaryKey: pk, AppendOnly: s.AppendOnly}
 	rt := &tableRuntime{obj: obj}
 	var feed connectors.Source
+	if s.Format != nil && s.Format.Format == "DEBEZIUM" && len(pk) == 0 {
+		return pgerror.New(pgerror.InvalidTableDefinition, "a table fed by FORMAT DEBEZIUM needs a PRIMARY KEY: its changes are applied by key")
+	}
 	if len(s.Options) > 0 || s.Format != nil {
 		// A table fed by a connector (change data capture, an upsert
 		// topic): its rows are the connector's, applied by primary key.
@@ -273,6 +281,7 @@ func (e *Engine) createTable(ctx context.Context, s *parser.CreateTable) error {
 		return err
 	}
 	if feed != nil {
+		rt.feed = feed
 		return e.feedTable(rt, feed)
 	}
 	return nil
@@ -597,8 +606,17 @@ func (e *Engine) release(o *catalog.Object) {
 	delete(e.delivering, o.Name)
 	delete(e.views, o.Name)
 	delete(e.tables, o.Name)
+	source := e.sources[o.Name]
 	delete(e.sources, o.Name)
 	e.mu.Unlock()
+	if source != nil {
+		// A connector that serves the source (HTTP ingest) lets go of it.
+		if c, ok := source.source.(io.Closer); ok {
+			if err := c.Close(); err != nil {
+				e.logger.Warn("closing source", "source", o.Name, "err", err)
+			}
+		}
+	}
 	if view != nil {
 		e.stop(view.flowRuntime)
 	}
@@ -611,6 +629,11 @@ func (e *Engine) release(o *catalog.Object) {
 	if table != nil {
 		if table.stopFeed != nil {
 			table.stopFeed()
+		}
+		if c, ok := table.feed.(io.Closer); ok {
+			if err := c.Close(); err != nil {
+				e.logger.Warn("closing the connector of a table", "table", o.Name, "err", err)
+			}
 		}
 		_ = e.coord.Change(func() error {
 			e.coord.RemoveRoot(table.store)

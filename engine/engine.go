@@ -175,6 +175,7 @@ type tableRuntime struct {
 	readings readings // of an APPEND ONLY table with a WATERMARK
 	// For a table fed by a connector: its reading's counters, and what
 	// stops the readers.
+	feed      connectors.Source
 	feedStats *executor.SourceStats
 	stopFeed  func()
 }

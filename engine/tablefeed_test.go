@@ -2,7 +2,9 @@ package engine_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -14,8 +16,10 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/sluicedb/sluice/connectors"
+	"github.com/sluicedb/sluice/connectors/all"
 	"github.com/sluicedb/sluice/engine"
 	"github.com/sluicedb/sluice/internal/testserver"
 )
@@ -190,5 +194,52 @@ func TestChangelogFedTable(t *testing.T) {
 	}
 	if feed.acked != "5" {
 		t.Errorf("acknowledged position %q, want 5", feed.acked)
+	}
+}
+
+// Debezium change events read from a file (as from a Kafka topic) keep a
+// table equal to the upstream table, deletes and key changes included.
+func TestDebeziumEventsFeedATable(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	path := filepath.Join(t.TempDir(), "changes.jsonl")
+	write := func(lines ...string) {
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if _, err := f.WriteString(strings.Join(lines, "\n") + "\n"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(
+		`{"before": null, "after": {"id": 1, "name": "ann", "balance": 10}, "op": "r"}`,
+		`{"before": null, "after": {"id": 2, "name": "bob", "balance": 20}, "op": "c"}`,
+		`{"payload": {"before": {"id": 2, "name": "bob", "balance": 20}, "after": {"id": 2, "name": "bob", "balance": 25}, "op": "u"}}`,
+		`{"op": "c", "after": {"id": 3, "name": "cy", "balance": "lots"}}`, // a bad record: counted, skipped
+	)
+	srv := testserver.Start(t, all.Registry())
+	conn := connect(t, ctx, srv)
+	_, err := conn.Exec(ctx, fmt.Sprintf(`CREATE SOURCE s (id INT, name TEXT) WITH (connector = 'file', path = '%s') FORMAT DEBEZIUM ENCODE JSON`, path))
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Code != "0A000" || !strings.Contains(pgErr.Hint, "CREATE TABLE") {
+		t.Errorf("a source with FORMAT DEBEZIUM: %v, want 0A000 with a hint pointing to CREATE TABLE", err)
+	}
+	exec(t, conn, fmt.Sprintf(`CREATE TABLE accounts (id INT PRIMARY KEY, name TEXT, balance BIGINT)
+		WITH (connector = 'file', path = '%s') FORMAT DEBEZIUM ENCODE JSON`, path))
+	exec(t, conn, `CREATE MATERIALIZED VIEW total AS SELECT count(*) AS n, sum(balance) AS balance FROM accounts`)
+	awaitRows(t, ctx, conn, "SELECT id, name, balance FROM accounts ORDER BY id", "1 ann 10; 2 bob 25")
+	awaitRows(t, ctx, conn, "SELECT n, balance FROM total", "2 35")
+	// A delete, and a key change (a delete of the old key, a create of the new).
+	write(
+		`{"before": {"id": 1}, "after": null, "op": "d"}`,
+		`{"before": {"id": 2, "name": "bob", "balance": 25}, "after": null, "op": "d"}`,
+		`{"before": null, "after": {"id": 4, "name": "bob", "balance": 25}, "op": "c"}`,
+	)
+	awaitRows(t, ctx, conn, "SELECT id, name, balance FROM accounts ORDER BY id", "4 bob 25")
+	awaitRows(t, ctx, conn, "SELECT n, balance FROM total", "1 25")
+	if got := sourceCounter(t, ctx, conn, "accounts", "error_rows"); got != 1 {
+		t.Errorf("error_rows = %d, want the 1 bad record", got)
 	}
 }

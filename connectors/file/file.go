@@ -107,16 +107,13 @@ func NewSource(ctx context.Context, cfg connectors.SourceConfig) (connectors.Sou
 	if s.pattern == "" {
 		return nil, pgerror.New(pgerror.InvalidParameterValue, "option %q must not be empty", optPath)
 	}
-	if f := strings.ToUpper(cfg.Format.Format); f != "" && f != "PLAIN" {
-		return nil, pgerror.New(pgerror.FeatureNotSupported, "connector file supports FORMAT PLAIN only, not FORMAT %s", cfg.Format.Format)
-	}
 	if cfg.Format.Encode == "" {
 		return nil, pgerror.New(pgerror.InvalidParameterValue,
 			"connector file needs FORMAT PLAIN ENCODE JSON or ENCODE CSV")
 	}
 	// Build a decoder once, to check the encoding, its options and the
 	// column types now rather than when the first split is opened.
-	dec, err := format.NewDecoder(cfg.Format.Encode, cfg.Format.Options, cfg.Schema, s.alloc)
+	dec, err := format.NewFormatDecoder(cfg.Format.Format, cfg.Format.Encode, cfg.Format.Options, cfg.Schema, s.alloc)
 	if err != nil {
 		return nil, err
 	}
@@ -213,7 +210,7 @@ func (s *Source) newReader(f *os.File, name string, pos connectors.Position) (*r
 			return nil, fmt.Errorf("read %s: %w", name, err)
 		}
 	}
-	dec, err := format.NewDecoder(s.format.Encode, s.format.Options, s.schema, s.alloc)
+	dec, err := format.NewFormatDecoder(s.format.Format, s.format.Encode, s.format.Options, s.schema, s.alloc)
 	if err != nil {
 		return nil, err
 	}
@@ -372,7 +369,9 @@ func (r *reader) Next(ctx context.Context) (connectors.Batch, error) {
 		}
 	}
 	if r.dec.Len() > 0 {
-		b.Record = r.dec.Finish()
+		var deletes []bool
+		b.Record, deletes = format.FinishChanges(r.dec)
+		b.Kinds = connectors.KindsOf(deletes)
 	}
 	b.Position = connectors.Position(strconv.FormatInt(r.pos, 10))
 	return b, nil

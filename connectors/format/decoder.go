@@ -69,6 +69,50 @@ func NewDecoder(encode string, opts map[string]string, schema types.Schema, allo
 		"ENCODE %s is not supported (supported: %s)", encode, strings.Join(Encodes, ", "))
 }
 
+// ChangeDecoder is a Decoder of change events (FORMAT DEBEZIUM), whose rows
+// either set or remove the row of their key.
+type ChangeDecoder interface {
+	Decoder
+	// Deletes says, for each row appended since the last Finish, whether
+	// it removes its key; call it before Finish.
+	Deletes() []bool
+}
+
+var _ ChangeDecoder = (*DebeziumDecoder)(nil)
+
+// NewFormatDecoder returns the decoder of FORMAT format ENCODE encode:
+// PLAIN (or no FORMAT word) decodes rows as NewDecoder does, DEBEZIUM decodes
+// Debezium change events (ENCODE JSON only) into a ChangeDecoder.
+func NewFormatDecoder(format, encode string, opts map[string]string, schema types.Schema, alloc memory.Allocator) (Decoder, error) {
+	switch strings.ToUpper(format) {
+	case "", "PLAIN":
+		return NewDecoder(encode, opts, schema, alloc)
+	case "DEBEZIUM":
+		if !strings.EqualFold(encode, "JSON") || len(opts) > 0 {
+			return nil, pgerror.New(pgerror.FeatureNotSupported, "FORMAT DEBEZIUM takes ENCODE JSON without options, not ENCODE %s", encode)
+		}
+		return NewDebeziumDecoder(schema, alloc)
+	}
+	return nil, pgerror.New(pgerror.FeatureNotSupported, "FORMAT %s is not supported (supported: PLAIN, DEBEZIUM)", format)
+}
+
+// FinishChanges finishes dec's batch and, for a ChangeDecoder, says which
+// rows remove their key (nil when none does).
+func FinishChanges(dec Decoder) (arrow.Record, []bool) {
+	var deletes []bool
+	if cd, ok := dec.(ChangeDecoder); ok {
+		for i, del := range cd.Deletes() {
+			if del {
+				if deletes == nil {
+					deletes = make([]bool, len(cd.Deletes()))
+				}
+				deletes[i] = true
+			}
+		}
+	}
+	return dec.Finish(), deletes
+}
+
 // IsBlank reports whether a record holds only whitespace; line-oriented
 // sources skip such records.
 func IsBlank(record []byte) bool {

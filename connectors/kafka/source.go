@@ -108,7 +108,7 @@ func NewSource(ctx context.Context, cfg connectors.SourceConfig) (*Source, error
 	}
 	// Build a decoder once to check the encoding, its options and the
 	// column types now rather than when the first partition is opened.
-	dec, err := format.NewDecoder(cfg.Format.Encode, cfg.Format.Options, s.declared, s.alloc)
+	dec, err := format.NewFormatDecoder(cfg.Format.Format, cfg.Format.Encode, cfg.Format.Options, s.declared, s.alloc)
 	if err != nil {
 		return nil, err
 	}
@@ -154,8 +154,8 @@ func checkFormat(f connectors.Format) error {
 	if f.Encode == "" {
 		return pgerror.New(pgerror.InvalidParameterValue, "connector kafka needs FORMAT PLAIN ENCODE JSON or ENCODE CSV")
 	}
-	if ff := strings.ToUpper(f.Format); ff != "" && ff != "PLAIN" {
-		return pgerror.New(pgerror.FeatureNotSupported, "connector kafka supports FORMAT PLAIN only, not FORMAT %s", f.Format)
+	if ff := strings.ToUpper(f.Format); ff != "" && ff != "PLAIN" && ff != "DEBEZIUM" {
+		return pgerror.New(pgerror.FeatureNotSupported, "connector kafka supports FORMAT PLAIN and DEBEZIUM, not FORMAT %s", f.Format)
 	}
 	if strings.EqualFold(f.Encode, "CSV") {
 		if o, err := format.ParseCSVOptions(f.Options); err == nil && o.Header {
@@ -314,7 +314,7 @@ func (r *reader) open(pos connectors.Position) error {
 	if s.group != "" {
 		r.group = startGroupCommitter(r.client, s.group, s.topic, r.partition)
 	}
-	if r.dec, err = format.NewDecoder(s.format.Encode, s.format.Options, s.declared, s.alloc); err != nil {
+	if r.dec, err = format.NewFormatDecoder(s.format.Format, s.format.Encode, s.format.Options, s.declared, s.alloc); err != nil {
 		return err
 	}
 	r.includes = newIncludeBuilders(s.includes, s.alloc)
@@ -420,7 +420,10 @@ func (r *reader) finish(b *connectors.Batch) {
 	if r.dec.Len() == 0 {
 		return
 	}
-	rec := r.dec.Finish()
+	rec, deletes := format.FinishChanges(r.dec)
+	if deletes != nil {
+		b.Kinds = connectors.KindsOf(deletes)
+	}
 	if len(r.includes) == 0 {
 		b.Record = rec
 		return
