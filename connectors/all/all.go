@@ -3,6 +3,7 @@ package all
 import (
 	"github.com/sluicedb/sluice/connectors"
 	"github.com/sluicedb/sluice/connectors/blackhole"
+	"github.com/sluicedb/sluice/connectors/cassandra"
 	"github.com/sluicedb/sluice/connectors/datagen"
 	"github.com/sluicedb/sluice/connectors/file"
 	"github.com/sluicedb/sluice/connectors/http"
@@ -34,6 +35,7 @@ func Registry(opts ...Option) *connectors.Registry {
 	}
 	return connectors.NewRegistry(
 		blackhole.Connector(),
+		cassandra.Connector(),
 		datagen.Connector(),
 		file.Connector(),
 		http.Connector(s.ingest),
