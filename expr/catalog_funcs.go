@@ -283,6 +283,9 @@ func (c *catalog) textFuncs() {
 	c.fn("ascii", ts(tText), tInt4, k(rowKernel(tInt4, func(ra *rowArgs, i int) (int32, bool, error) {
 		return ascii(ra.bytes(0, i)), false, nil
 	})))
+	// substring(text FROM pattern): the part of the text the first
+	// parenthesized subexpression matched, or the whole match without one.
+	c.fn("substring", ts(tText, tText), tText, regexpSubstringKernel)
 	c.fn("regexp_replace", ts(tText, tText, tText), tText, regexpReplaceKernel)
 	c.fn("regexp_replace", ts(tText, tText, tText, tText), tText, regexpReplaceKernel)
 	c.fn("like_escape", ts(tText, tText), tText, k(textKernel(tText, func(ra *rowArgs, i int, dst []byte) ([]byte, bool, error) {

@@ -651,6 +651,43 @@ func regexpReplaceKernel(args []Expr) (evalFn, error) {
 	}, nil
 }
 
+// regexpSubstringKernel is substring(source FROM pattern): NULL when the
+// pattern does not match.
+func regexpSubstringKernel(args []Expr) (evalFn, error) {
+	pat, constPat := constString(args[1])
+	var fixed *regexp.Regexp
+	if constPat {
+		var err error
+		if fixed, err = compileRegexp(pat, false); err != nil {
+			return nil, err
+		}
+	}
+	return func(st *evalState, vs []vec) (vec, error) {
+		var cache regexCache
+		return textKernel(types.Text, func(ra *rowArgs, i int, dst []byte) ([]byte, bool, error) {
+			re := fixed
+			if re == nil {
+				var err error
+				if re, err = cache.get(ra.bytes(1, i), false); err != nil {
+					return dst, false, err
+				}
+			}
+			src := ra.bytes(0, i)
+			m := re.FindSubmatchIndex(src)
+			switch {
+			case m == nil:
+				return dst, true, nil
+			case len(m) >= 4:
+				if m[2] < 0 {
+					return dst, true, nil // the subexpression took no part in the match
+				}
+				return append(dst, src[m[2]:m[3]]...), false, nil
+			}
+			return append(dst, src[m[0]:m[1]]...), false, nil
+		})(st, vs)
+	}, nil
+}
+
 func regexFlags(flags []byte) (fold, global bool, err error) {
 	for _, f := range flags {
 		switch f {
