@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/sluicedb/sluice/catalog"
 	"github.com/sluicedb/sluice/connectors"
@@ -634,6 +635,15 @@ func (e *Engine) release(o *catalog.Object) {
 			if err := c.Close(); err != nil {
 				e.logger.Warn("closing the connector of a table", "table", o.Name, "err", err)
 			}
+		}
+		// A connector that holds resources outside (a replication slot,
+		// which keeps WAL) releases them when its table is dropped.
+		if d, ok := table.feed.(interface{ Drop(context.Context) error }); ok {
+			ctx, cancel := context.WithTimeout(e.ctx, 10*time.Second)
+			if err := d.Drop(ctx); err != nil {
+				e.logger.Warn("releasing what the connector of a dropped table holds", "table", o.Name, "err", err)
+			}
+			cancel()
 		}
 		_ = e.coord.Change(func() error {
 			e.coord.RemoveRoot(table.store)

@@ -10,6 +10,7 @@ import (
 	"github.com/sluicedb/sluice/connectors/kafka"
 	"github.com/sluicedb/sluice/connectors/nexmark"
 	"github.com/sluicedb/sluice/connectors/postgres"
+	"github.com/sluicedb/sluice/connectors/postgrescdc"
 )
 
 // Option changes what Registry builds.
@@ -42,5 +43,6 @@ func Registry(opts ...Option) *connectors.Registry {
 		kafka.Connector(),
 		nexmark.Connector(),
 		postgres.Connector(),
+		postgrescdc.Connector(),
 	)
 }
