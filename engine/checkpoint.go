@@ -150,3 +150,12 @@ func (e *Engine) Checkpoints() CheckpointStatus {
 // Freshness is how long recent epochs took from reading their oldest data
 // to making it visible.
 func (e *Engine) Freshness() *executor.FreshnessStats { return e.coord.Freshness() }
+
+// Shutdown takes a last checkpoint, so that a restart resumes exactly where
+// the engine stopped (and keeps what was accepted since the previous one),
+// then closes the engine. The engine is closed even if the checkpoint fails.
+func (e *Engine) Shutdown(ctx context.Context) error {
+	err := e.Checkpoint(ctx)
+	e.Close()
+	return err
+}

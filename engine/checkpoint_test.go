@@ -303,3 +303,34 @@ func waitTick(ctx context.Context) error {
 		return nil
 	}
 }
+
+// A clean stop takes a last checkpoint: the restart resumes exactly there,
+// with nothing to read again.
+func TestShutdownTakesALastCheckpoint(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "events.jsonl")
+	writeJSONLines(t, path, outOfOrderEvents(13, 300), false)
+	opts := engine.Options{Connectors: all.Registry(), DataDir: filepath.Join(dir, "data"), CheckpointInterval: time.Hour}
+	first := testserver.StartWith(t, opts)
+	conn := connect(t, ctx, first)
+	exec(t, conn, fmt.Sprintf(`CREATE SOURCE events (k INT, v BIGINT, ts TIMESTAMP) WITH (connector = 'file', path = '%s') FORMAT PLAIN ENCODE JSON`, path))
+	exec(t, conn, `CREATE MATERIALIZED VIEW n AS SELECT count(*) AS n FROM events`)
+	waitForSource(t, ctx, conn, "events", 300)
+	exec(t, conn, "FLUSH")
+	if err := first.Engine.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	first.Stop()
+
+	second := testserver.StartWith(t, opts)
+	conn = connect(t, ctx, second)
+	if got := second.Engine.Checkpoints().LastEpoch; got == 0 {
+		t.Fatal("the restart found no checkpoint")
+	}
+	awaitRows(t, ctx, conn, "SELECT n FROM n", "300")
+	if got := sourceCounter(t, ctx, conn, "events", "rows"); got != 0 {
+		t.Errorf("the restart read %d rows again; a clean stop should leave nothing to read", got)
+	}
+}

@@ -140,7 +140,9 @@ func runServer(ctx context.Context, cfg serveConfig, logger *slog.Logger, stdout
 		o, ok := eng.Catalog().Get(name)
 		return ok && (o.Kind == catalog.Source || o.Kind == catalog.Table) && strings.EqualFold(o.Connector, "http")
 	}})
-	eng, err = engine.Open(ctx, engine.Options{
+	// The engine outlives ctx (the signal) so that stopping can take a last
+	// checkpoint; Shutdown below stops it.
+	eng, err = engine.Open(context.WithoutCancel(ctx), engine.Options{
 		Connectors:         all.Registry(all.WithIngest(hub)),
 		BarrierInterval:    cfg.barrierInterval,
 		Logger:             logger,
@@ -153,7 +155,15 @@ func runServer(ctx context.Context, cfg serveConfig, logger *slog.Logger, stdout
 		httpLn.Close()
 		return err
 	}
-	defer eng.Close()
+	defer func() {
+		// A last checkpoint: a restart resumes exactly here, and rows
+		// accepted over HTTP since the previous one are kept.
+		stopping, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := eng.Shutdown(stopping); err != nil {
+			logger.Warn("the last checkpoint failed; a restart resumes from the one before", "err", err)
+		}
+	}()
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
