@@ -402,7 +402,7 @@ func TestNewSourceErrors(t *testing.T) {
 		{"CSV header", "events", nil, &connectors.Format{Encode: "CSV", Options: map[string]string{"header": "true"}}, nil, nil,
 			pgerror.FeatureNotSupported, "header"},
 		{"FORMAT UPSERT", "events", nil, &connectors.Format{Format: "UPSERT", Encode: "JSON"}, nil, nil,
-			pgerror.FeatureNotSupported, "FORMAT PLAIN only"},
+			pgerror.FeatureNotSupported, "FORMAT PLAIN and DEBEZIUM"},
 		{"INCLUDE header", "events", nil, nil, []connectors.Include{{What: "header", Column: "h"}},
 			types.Schema{{Name: "h", Type: types.Text}}, pgerror.FeatureNotSupported, "cannot INCLUDE header"},
 		{"INCLUDE of the wrong type", "events", nil, nil, []connectors.Include{{What: "offset", Column: "o"}},
@@ -485,5 +485,45 @@ func TestSourceDeadLetterFailureRereadsTheBatch(t *testing.T) {
 	}
 	if dead := consumeAll(t, addr, "events_bad", 1); string(dead[0].Value) != "bad" {
 		t.Errorf("dead letter %q", dead[0].Value)
+	}
+}
+
+// FORMAT DEBEZIUM: each message is a change event; creates, snapshot reads
+// and updates set their key's row, deletes remove it (Batch.Kinds).
+func TestDebeziumMessagesCarryKinds(t *testing.T) {
+	_, addr := startCluster(t, 1, []string{"events"})
+	cl := kclient(t, addr)
+	for _, v := range []string{
+		`{"op": "c", "after": {"id": 1, "name": "ann"}}`,
+		`{"schema": {}, "payload": {"op": "u", "before": {"id": 1, "name": "ann"}, "after": {"id": 1, "name": "anna"}}}`,
+		`{"op": "d", "before": {"id": 1}, "after": null}`,
+	} {
+		produce(t, cl, "events", 0, v)
+	}
+	cfg := sourceConfig(t, addr, "events", nil)
+	cfg.Format = connectors.Format{Format: "DEBEZIUM", Encode: "JSON"}
+	r := open(t, newSource(t, cfg), 0, "")
+	defer r.Close()
+	var rows []string
+	var kinds []connectors.RowKind
+	for len(rows) < 3 {
+		b, err := r.Next(testContext(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b.Record == nil {
+			continue
+		}
+		rows = append(rows, render(b.Record)...)
+		k := b.Kinds
+		if k == nil {
+			k = make([]connectors.RowKind, b.Record.NumRows())
+		}
+		kinds = append(kinds, k...)
+		b.Record.Release()
+	}
+	want := []connectors.RowKind{connectors.RowInsert, connectors.RowInsert, connectors.RowDelete}
+	if !slices.Equal(kinds, want) {
+		t.Errorf("kinds %v of rows %v, want %v", kinds, rows, want)
 	}
 }
