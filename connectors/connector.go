@@ -60,6 +60,21 @@ type Batch struct {
 	Kinds []RowKind
 }
 
+// CheckpointedReader is implemented by readers of systems that keep a message
+// until told to let it go (RabbitMQ's manual acks, MQTT's QoS 1 and 2).
+// Acknowledge is called with a position the reader returned, once a
+// checkpoint holding everything up to it is durable: the reader may then
+// acknowledge every message up to pos. A crash before that leaves the
+// messages with the system, which delivers them again to the restarted
+// reader, while the restored state has not seen them: nothing is lost and,
+// but for messages acknowledged in the instant before a crash, nothing is
+// counted twice. Acknowledge may be called while Next runs, and with a
+// position from before the reader was reopened, which it must ignore.
+type CheckpointedReader interface {
+	Reader
+	Acknowledge(ctx context.Context, pos Position) error
+}
+
 // ChangelogSource is implemented by sources that feed a table with a
 // primary key (CREATE TABLE ... WITH (connector = ...)) rather than a
 // stream: their batches may carry Kinds. The engine applies each batch to

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sluicedb/sluice/connectors"
 	"github.com/sluicedb/sluice/executor"
 	"github.com/sluicedb/sluice/storage"
 )
@@ -63,7 +64,7 @@ func stateSpace(flow string, op int) string { return flow + "\x00" + strconv.Ito
 // persistCheckpoint makes a checkpoint durable: the state every dataflow and
 // table gathered at the barrier, and every sink's undelivered epochs up to
 // it, in one synced write. Only then may the sinks deliver those epochs.
-func (e *Engine) persistCheckpoint(_ context.Context, cp *executor.Checkpoint) error {
+func (e *Engine) persistCheckpoint(ctx context.Context, cp *executor.Checkpoint) error {
 	start := time.Now()
 	parts := cp.Parts()
 	e.mu.RLock()
@@ -97,6 +98,20 @@ func (e *Engine) persistCheckpoint(_ context.Context, cp *executor.Checkpoint) e
 	}
 	for _, d := range sinks {
 		d.checkpointed(cp.Epoch)
+	}
+	// What the checkpoint holds may now be let go of by the systems that
+	// keep messages until told.
+	for flow, positions := range cp.Positions() {
+		for _, p := range positions {
+			if p.Position == "" {
+				continue
+			}
+			if r := e.acking.get(flow, p.ID); r != nil {
+				if err := r.Acknowledge(ctx, connectors.Position(p.Position)); err != nil {
+					e.logger.Warn("acknowledging what a checkpoint holds", "view", flow, "split", p.ID, "err", err)
+				}
+			}
+		}
 	}
 	e.checkpoints.succeeded(cp.Epoch, size, time.Since(start))
 	return nil

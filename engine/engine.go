@@ -86,6 +86,43 @@ type Engine struct {
 	// delivering lists every sink's deliverer from before its dataflow
 	// starts, so that a checkpoint never misses a sink's undelivered epochs.
 	delivering map[string]*deliverer
+	// acking lists the open readers that wait for checkpoints to
+	// acknowledge what they read.
+	acking ackingReaders
+}
+
+// ackingReaders are the open connectors.CheckpointedReaders, by dataflow
+// name and split.
+type ackingReaders struct {
+	mu sync.Mutex
+	by map[string]map[string]connectors.CheckpointedReader
+}
+
+func (a *ackingReaders) add(flow, split string, r connectors.CheckpointedReader) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.by == nil {
+		a.by = map[string]map[string]connectors.CheckpointedReader{}
+	}
+	if a.by[flow] == nil {
+		a.by[flow] = map[string]connectors.CheckpointedReader{}
+	}
+	a.by[flow][split] = r
+}
+
+func (a *ackingReaders) remove(flow, split string, r connectors.CheckpointedReader) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.by[flow][split] == r {
+		delete(a.by[flow], split)
+	}
+}
+
+// get returns the reader of a dataflow's split, if it waits for checkpoints.
+func (a *ackingReaders) get(flow, split string) connectors.CheckpointedReader {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.by[flow][split]
 }
 
 // sourceRuntime is a source and its readings: each view over the source
@@ -381,7 +418,14 @@ func (e *Engine) readSplit(ctx context.Context, src *sourceRuntime, stats *execu
 			continue
 		}
 		stats.SetStatus("running")
+		acking, _ := r.(connectors.CheckpointedReader)
+		if acking != nil {
+			e.acking.add(flow.Name, split.ID, acking)
+		}
 		err = e.pump(ctx, stats, r, split.ID, index, flow, &pos, activity)
+		if acking != nil {
+			e.acking.remove(flow.Name, split.ID, acking)
+		}
 		r.Close()
 		switch {
 		case ctx.Err() != nil:

@@ -33,7 +33,10 @@ type changelog struct {
 	batches []changeBatch
 	more    chan struct{} // closed and replaced when a batch is appended
 	opened  []string      // the position of every Open
-	acked   string        // the last acknowledged position
+	acked   string        // the last position acknowledged to the source
+	// readerAcked is the last position a checkpoint acknowledged to a
+	// reader (connectors.CheckpointedReader).
+	readerAcked string
 }
 
 type changeBatch struct {
@@ -108,6 +111,13 @@ func (r *changelogReader) Next(ctx context.Context) (connectors.Batch, error) {
 }
 
 func (r *changelogReader) Close() error { return nil }
+
+func (r *changelogReader) Acknowledge(_ context.Context, pos connectors.Position) error {
+	r.c.mu.Lock()
+	defer r.c.mu.Unlock()
+	r.c.readerAcked = string(pos)
+	return nil
+}
 
 func (b changeBatch) record() arrow.Record {
 	ids := array.NewInt32Builder(memory.DefaultAllocator)
@@ -241,5 +251,36 @@ func TestDebeziumEventsFeedATable(t *testing.T) {
 	awaitRows(t, ctx, conn, "SELECT n, balance FROM total", "1 25")
 	if got := sourceCounter(t, ctx, conn, "accounts", "error_rows"); got != 1 {
 		t.Errorf("error_rows = %d, want the 1 bad record", got)
+	}
+}
+
+// A reader of a system that keeps messages until told is told only once a
+// checkpoint holding them is durable, with the position the checkpoint holds.
+func TestReadersAreAcknowledgedAfterTheCheckpoint(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	feed := newChangelog()
+	registry := connectors.NewRegistry(feed.connector())
+	opts := engine.Options{Connectors: registry, DataDir: filepath.Join(t.TempDir(), "data"), CheckpointInterval: time.Hour}
+	srv := testserver.StartWith(t, opts)
+	conn := connect(t, ctx, srv)
+	exec(t, conn, `CREATE SOURCE people (id INT, name TEXT) WITH (connector = 'changelog')`)
+	exec(t, conn, `CREATE MATERIALIZED VIEW n AS SELECT count(*) AS n FROM people`)
+	feed.add(changeBatch{ids: []int32{1, 2}, names: []string{"a", "b"}, kinds: []connectors.RowKind{ins, ins}})
+	feed.add(changeBatch{ids: []int32{3}, names: []string{"c"}, kinds: []connectors.RowKind{ins}})
+	awaitRows(t, ctx, conn, "SELECT n FROM n", "3")
+	feed.mu.Lock()
+	early := feed.readerAcked
+	feed.mu.Unlock()
+	if early != "" {
+		t.Fatalf("acknowledged %q before any checkpoint", early)
+	}
+	if err := srv.Engine.Checkpoint(ctx); err != nil {
+		t.Fatal(err)
+	}
+	feed.mu.Lock()
+	defer feed.mu.Unlock()
+	if feed.readerAcked != "2" {
+		t.Errorf("after the checkpoint the reader was acknowledged %q, want 2 (after both batches)", feed.readerAcked)
 	}
 }

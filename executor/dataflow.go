@@ -366,6 +366,7 @@ func (d *Dataflow) saveState(cp *Checkpoint) []byte {
 	var part StateWriter
 	if d.source != nil {
 		d.source.SaveState(&part)
+		cp.AddPositions(d.Name, d.source.Positions())
 	}
 	w.Blob(part.Bytes())
 	part = StateWriter{buf: part.buf[:0]}

@@ -34,9 +34,10 @@ type Checkpoint struct {
 	// changes: the previous checkpoint could not be written.
 	All bool
 
-	mu     sync.Mutex
-	parts  map[string][]byte
-	deltas []FlowDelta
+	mu        sync.Mutex
+	parts     map[string][]byte
+	deltas    []FlowDelta
+	positions map[string][]SplitPosition // by dataflow name
 }
 
 // NewCheckpoint starts gathering the state of the barrier of epoch.
@@ -49,6 +50,23 @@ func (c *Checkpoint) Add(name string, state []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.parts[name] = state
+}
+
+// AddPositions records where a dataflow's source splits were at the barrier.
+func (c *Checkpoint) AddPositions(flow string, ps []SplitPosition) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.positions == nil {
+		c.positions = map[string][]SplitPosition{}
+	}
+	c.positions[flow] = ps
+}
+
+// Positions returns the source positions by dataflow name.
+func (c *Checkpoint) Positions() map[string][]SplitPosition {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.positions
 }
 
 // Parts returns the gathered state by name. The caller owns the map.
