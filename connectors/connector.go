@@ -223,6 +223,16 @@ type EpochRecorder interface {
 	LastCommitted(ctx context.Context) (uint64, error)
 }
 
+// StableEpochs is implemented by sinks whose outside system can recognise
+// an epoch written twice by its number (an idempotency key per request
+// built from the epoch). The engine then delivers an epoch only once a
+// checkpoint holds it, as for an EpochRecorder, so that an epoch delivered
+// again after a crash has the same number and the same rows in the same
+// batches, and the outside system can drop the copy.
+type StableEpochs interface {
+	StableEpochs()
+}
+
 // RowKind is what a row of a SinkBatch does.
 type RowKind uint8
 

@@ -162,7 +162,7 @@ func (d *deliverer) deliver(ctx context.Context, ep sinkEpoch) error {
 		d.asked = true
 		if d.wantCheckpoint != nil {
 			d.mu.Lock()
-			d.gated = records
+			d.gated = needsCheckpoints(d.sink)
 			d.mu.Unlock()
 		}
 	}
@@ -233,6 +233,15 @@ func (d *deliverer) Commit(ctx context.Context, epoch uint64) error {
 	d.queued += ep.rows
 	d.cond.Broadcast()
 	return nil
+}
+
+// needsCheckpoints reports whether a sink gains from being given only
+// checkpointed epochs: one that records the epochs it has, or whose outside
+// system tells epochs apart by number. Others are given each epoch at once.
+func needsCheckpoints(s connectors.Sink) bool {
+	_, records := s.(connectors.EpochRecorder)
+	_, stable := s.(connectors.StableEpochs)
+	return records || stable
 }
 
 // checkpointed lets epochs up to epoch be delivered: a checkpoint holding
@@ -419,11 +428,10 @@ func (e *Engine) createSink(ctx context.Context, s *parser.CreateSink) error {
 	}
 	d := newDeliverer(cfg.Name, sink, func(ctx context.Context) (connectors.Sink, error) { return newSink(ctx, cfg) }, stats, e.logger)
 	if e.store != nil {
-		// Only a sink that records its epochs gains from waiting for the
-		// checkpoint (exactly-once); others deliver at once, and a
-		// restart may repeat what was in flight (at-least-once).
-		_, records := sink.(connectors.EpochRecorder)
-		d.gated = records || sink == nil && conn.Sink.Guarantee == "exactly-once"
+		// Only a sink that records its epochs, or whose system tells
+		// epochs apart, gains from waiting for the checkpoint; others
+		// deliver at once, and a restart may repeat what was in flight.
+		d.gated = needsCheckpoints(sink) || sink == nil && conn.Sink.Guarantee == "exactly-once"
 		d.wantCheckpoint = e.coord.RequestCheckpoint
 		if state, ok := e.restore[sinkStatePrefix+cfg.Name]; ok {
 			if err := d.loadState(state, e.checkpoints.recoveredEpoch(), e.alloc); err != nil {

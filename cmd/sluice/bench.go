@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -56,12 +57,21 @@ It prints, on stdout:
   events/s               events / seconds
   events/s per core      events / CPU seconds of the whole process (user +
                          system, getrusage): the throughput one core would give
-  freshness p50/p99      not measured yet (reported as null with --json)
+  freshness p50/p99      per epoch, the time from the moment its oldest event was
+                         read from a source to the moment the epoch was visible
+                         in every view (null with --json when no epoch had data);
+                         an unpaced run measures mostly queueing under load
+  checkpoints            how many were taken, and the size of the last
   peak RSS               the process's maximum resident set size
 
 With --json, one JSON object instead: query, events, seconds,
-events_per_second, events_per_core_second, p50_ms, p99_ms (null for now) and
-peak_rss_bytes. Progress goes to stderr, a line per second.
+events_per_second, events_per_core_second, p50_ms, p99_ms, peak_rss_bytes,
+checkpoints and checkpoint_bytes. Progress goes to stderr, a line per second.
+
+Checkpoints are on, as in sluice serve: the run keeps its state in a
+temporary data directory, removed at the end (--checkpoint-interval 0 runs
+without). --cores bounds the cores the process runs on; a view runs as one
+dataflow per input, so one query uses about one core for its operators.
 
 Flags:
 `
@@ -81,6 +91,9 @@ type benchConfig struct {
 	// checkpoint is the checkpoint interval; 0 runs without checkpoints
 	// (and without a data directory).
 	checkpoint time.Duration
+	// cores bounds the cores the process may run on at once (GOMAXPROCS);
+	// 0 leaves the Go runtime's default (every core).
+	cores int
 }
 
 // benchResult is what a run measured; its JSON form is the --json output.
@@ -119,6 +132,7 @@ func bench(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&cfg.barrier, "barrier-interval", 10*time.Millisecond, "how often an epoch closes, as for sluice serve")
 	fs.StringVar(&cfg.source, "source", "generator", "where events come from: generator (the nexmark connector) or kafka")
 	fs.StringVar(&cfg.bootstrap, "bootstrap-server", "", "with --source kafka: the Kafka broker to use; empty starts one in-process")
+	fs.IntVar(&cfg.cores, "cores", 0, "how many cores Sluice may run on at once (GOMAXPROCS); 0 means all of them")
 	fs.DurationVar(&cfg.checkpoint, "checkpoint-interval", time.Second, "how often to checkpoint, into a temporary data directory, as sluice serve does; 0 runs without checkpoints")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, benchUsage)
@@ -308,6 +322,12 @@ func blackholeSinkSQL(eng *engine.Engine, name, query string) (string, error) {
 
 // runNexmark runs one query to completion, writing progress to progress.
 func runNexmark(ctx context.Context, cfg benchConfig, progress io.Writer) (benchResult, error) {
+	if cfg.cores < 0 {
+		return benchResult{}, fmt.Errorf("--cores %d: give a positive number of cores, or 0 for all", cfg.cores)
+	}
+	if cfg.cores > 0 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(cfg.cores))
+	}
 	name, query, err := readQuery(cfg.query, cfg.queriesDir)
 	if err != nil {
 		return benchResult{}, err

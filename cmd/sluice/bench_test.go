@@ -48,8 +48,8 @@ func TestNexmarkTableRows(t *testing.T) {
 
 func TestBenchNexmarkCommand(t *testing.T) {
 	var out, errOut bytes.Buffer
-	code := run([]string{"bench", "nexmark", "--query", "q1", "--events", "20000", "--json",
-		"--queries-dir", nexmarkQueriesDir}, &out, &errOut)
+	code := run([]string{"bench", "nexmark", "--query", "q1", "--events", "20000", "--json", "--cores", "1",
+		"--checkpoint-interval", "10ms", "--queries-dir", nexmarkQueriesDir}, &out, &errOut)
 	if code != 0 {
 		t.Fatalf("exit code %d; stderr:\n%s", code, errOut.String())
 	}
@@ -57,13 +57,16 @@ func TestBenchNexmarkCommand(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
 		t.Fatalf("output is not one JSON object: %v\n%s", err, out.String())
 	}
-	for _, field := range []string{"query", "events", "seconds", "events_per_second", "events_per_core_second", "p50_ms", "p99_ms", "peak_rss_bytes"} {
+	for _, field := range []string{"query", "events", "seconds", "events_per_second", "events_per_core_second", "p50_ms", "p99_ms", "peak_rss_bytes", "checkpoints", "checkpoint_bytes"} {
 		if _, ok := res[field]; !ok {
 			t.Errorf("the JSON output lacks %q: %s", field, out.String())
 		}
 	}
 	if res["query"] != "q1" || res["events"] != float64(20000) {
 		t.Errorf("query and events are %v and %v, want q1 and 20000", res["query"], res["events"])
+	}
+	if p50, ok := res["p50_ms"].(float64); !ok || p50 <= 0 {
+		t.Errorf("p50_ms = %v: the run made data visible, so freshness must be measured", res["p50_ms"])
 	}
 
 	// Through Kafka: the events are written into an in-process broker
@@ -86,6 +89,7 @@ func TestBenchNexmarkCommand(t *testing.T) {
 		{[]string{"bench", "nexmark", "--query", "q1", "--bootstrap-server", "127.0.0.1:9092"}, 2, "needs --source kafka"},
 		{[]string{"bench"}, 2, "the only benchmark is nexmark"},
 		{[]string{"bench", "nexmark"}, 2, "--query is required"},
+		{[]string{"bench", "nexmark", "--query", "q1", "--cores", "-1", "--queries-dir", nexmarkQueriesDir}, 1, "--cores -1"},
 		{[]string{"bench", "nexmark", "--query", "q999", "--queries-dir", nexmarkQueriesDir}, 1, "read the query"},
 	} {
 		var out, errOut bytes.Buffer

@@ -4,17 +4,26 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/IBM/sarama"
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	pqfile "github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/sluicedb/sluice/connectors/kafka"
@@ -277,11 +286,14 @@ func TestKafkaSinksSurviveRepeatedSIGKILL(t *testing.T) {
 		_, _ = pg.Exec(context.Background(), "DELETE FROM sluice_sink_progress WHERE table_name IN ($1, $2)", windowsTable, totalsTable)
 	})
 	dir := t.TempDir()
-	files := filepath.Join(dir, "windows")
+	files, parquets := filepath.Join(dir, "windows"), filepath.Join(dir, "parquet")
+	hook := newWebhook(t)
 	k := newKillRun(t, ctx)
 	const pgURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 	statements := append(append([]string(nil), killViews...),
 		`CREATE SINK windows_files FROM per_window WITH (connector = 'file', path = '`+files+`') FORMAT PLAIN ENCODE JSON`,
+		`CREATE SINK windows_parquet FROM per_window WITH (connector = 'file', path = '`+parquets+`') FORMAT PLAIN ENCODE PARQUET`,
+		`CREATE SINK windows_hook FROM per_window WITH (connector = 'http', url = '`+hook.url+`') FORMAT PLAIN ENCODE JSON`,
 		`CREATE SINK windows_pg FROM per_window WITH (connector = 'postgres', url = '`+pgURL+`', table = '`+windowsTable+`', auto.create = 'true')`,
 		`CREATE SINK totals_pg FROM per_key WITH (connector = 'postgres', url = '`+pgURL+`', table = '`+totalsTable+`',
 		 type = 'upsert', primary_key = 'k', auto.create = 'true')`,
@@ -299,6 +311,13 @@ func TestKafkaSinksSurviveRepeatedSIGKILL(t *testing.T) {
 	k.awaitRows("the PostgreSQL append-only sink", func() []string {
 		return query(t, ctx, pg, "SELECT window_start, k, n FROM "+windowsTable+" WHERE window_start < '"+cutoff+"'")
 	}, k.wantWindows())
+	k.awaitRows("the webhook receiver (batches deduplicated by sink, epoch and batch)", func() []string {
+		return hook.rows(cutoff)
+	}, k.wantWindows())
+	if hook.failures() == 0 {
+		t.Error("the webhook receiver never failed a request; the test meant it to")
+	}
+	k.awaitRows("the Parquet file sink", func() []string { return readParquetWindows(t, parquets, cutoff) }, k.wantWindows())
 	k.awaitRows("the file sink", func() []string {
 		var rows []string
 		err := filepath.WalkDir(files, func(path string, d os.DirEntry, err error) error {
@@ -331,6 +350,114 @@ func TestKafkaSinksSurviveRepeatedSIGKILL(t *testing.T) {
 		}
 		return rows
 	}, k.wantWindows())
+}
+
+// webhook receives the http sink's batches, failing every seventh request
+// with a 500, and keeps each batch once by its idempotency key.
+type webhook struct {
+	url     string
+	mu      sync.Mutex
+	calls   int
+	failed  int
+	batches map[string][]byte // by sink, epoch and batch
+}
+
+func newWebhook(t *testing.T) *webhook {
+	h := &webhook{batches: map[string][]byte{}}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.calls++
+		if h.calls%7 == 0 {
+			h.failed++
+			http.Error(w, "failing on purpose", http.StatusInternalServerError)
+			return
+		}
+		key := r.Header.Get("X-Sluice-Sink") + "/" + r.Header.Get("X-Sluice-Epoch") + "/" + r.Header.Get("X-Sluice-Batch")
+		if old, seen := h.batches[key]; seen && string(old) != string(body) {
+			t.Errorf("batch %s delivered twice with different rows:\n%s\n%s", key, old, body)
+		}
+		h.batches[key] = body
+	}))
+	t.Cleanup(srv.Close)
+	h.url = srv.URL + "/hook"
+	return h
+}
+
+func (h *webhook) failures() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.failed
+}
+
+// rows returns the rows of every batch kept, of the windows before cutoff.
+func (h *webhook) rows(cutoff string) []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []string
+	for key, body := range h.batches {
+		var rows []struct {
+			WindowStart string `json:"window_start"`
+			K, N        int
+		}
+		if err := json.Unmarshal(body, &rows); err != nil {
+			panic(fmt.Sprintf("batch %s: %v", key, err))
+		}
+		for _, r := range rows {
+			if ws := strings.TrimSuffix(r.WindowStart, ".000000"); ws < cutoff {
+				out = append(out, fmt.Sprintf("%s %d %d", ws, r.K, r.N))
+			}
+		}
+	}
+	return out
+}
+
+// readParquetWindows reads every published Parquet file under dir with
+// arrow-go's reader, as "window_start k n" rows before cutoff.
+func readParquetWindows(t *testing.T, dir, cutoff string) []string {
+	var out []string
+	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || strings.HasPrefix(d.Name(), ".") {
+			return err
+		}
+		rdr, err := pqfile.OpenParquetFile(path, false)
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		defer rdr.Close()
+		fr, err := pqarrow.NewFileReader(rdr, pqarrow.ArrowReadProperties{}, memory.NewGoAllocator())
+		if err != nil {
+			return err
+		}
+		tbl, err := fr.ReadTable(context.Background())
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		defer tbl.Release()
+		tr := array.NewTableReader(tbl, 1024)
+		defer tr.Release()
+		for tr.Next() {
+			rec := tr.Record()
+			starts := rec.Column(0).(*array.Timestamp)
+			keys, counts := rec.Column(1).(*array.Int32), rec.Column(2).(*array.Int64)
+			for i := 0; i < int(rec.NumRows()); i++ {
+				ws := starts.Value(i).ToTime(arrow.Microsecond).Format("2006-01-02 15:04:05")
+				if ws < cutoff {
+					out = append(out, fmt.Sprintf("%s %d %d", ws, keys.Value(i), counts.Value(i)))
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // readTotalsTopic reads the totals_out topic as a read_committed consumer

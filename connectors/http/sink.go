@@ -64,7 +64,15 @@ type Sink struct {
 	deadLettered atomic.Int64
 }
 
-var _ connectors.Sink = (*Sink)(nil)
+var (
+	_ connectors.Sink         = (*Sink)(nil)
+	_ connectors.StableEpochs = (*Sink)(nil)
+)
+
+// StableEpochs asks the engine to deliver only checkpointed epochs, so that
+// X-Sluice-Epoch and X-Sluice-Batch identify a batch across crashes too: a
+// receiver that drops a batch it has already seen gets every row once.
+func (s *Sink) StableEpochs() {}
 
 // NewSink checks the configuration. It does not contact the URL: a receiver
 // that is down is retried at delivery.
