@@ -53,6 +53,11 @@ type TopN struct {
 	oldRanks, curRanks []int
 	// For a Top-N per event-time window: when each partition's window ends.
 	closing byEnd[*topNPartition]
+
+	// For incremental checkpoints (when tracking): the partitions changed
+	// or dropped since the last SaveChanges.
+	tracking bool
+	ckDirty  map[string]struct{}
 }
 
 // topNRow is a kept row: its order key then its exact encoding, which
@@ -67,6 +72,9 @@ type topNPartition struct {
 	rows  []topNRow // in order
 	old   []topNRow // the top rows at the last emission; valid while dirty
 	dirty bool
+	// end is the partition's window end, for a Top-N per window.
+	end    int64
+	hasEnd bool
 }
 
 // NewTopN builds the operator of n. inputAppendOnly lets it keep only
@@ -114,7 +122,8 @@ func (t *TopN) Process(_ context.Context, _ int, c Chunk, _ Emit) error {
 			t.parts[p.key] = p
 			if wp := t.node.WindowPart; wp >= 0 {
 				if col := c.Rec.Column(t.node.PartitionBy[wp]); col.IsValid(i) {
-					t.closing.add(int64At(col, i)+t.node.WindowShift, p)
+					p.end, p.hasEnd = int64At(col, i)+t.node.WindowShift, true
+					t.closing.add(p.end, p)
 				}
 			}
 		}
@@ -122,6 +131,9 @@ func (t *TopN) Process(_ context.Context, _ int, c Chunk, _ Emit) error {
 			p.dirty = true
 			p.old = append(p.old[:0], p.rows[:t.kept(p.rows)]...)
 			t.dirty = append(t.dirty, p)
+			if t.tracking {
+				t.ckDirty[p.key] = struct{}{}
+			}
 		}
 		ord, row := ords[i], rows[i]
 		at := p.search(ord, row)
@@ -338,6 +350,9 @@ func (t *TopN) Watermark(ctx context.Context, wm int64, emit Emit) error {
 		p := t.closing.next().v
 		if t.parts[p.key] == p {
 			delete(t.parts, p.key)
+			if t.tracking {
+				t.ckDirty[p.key] = struct{}{}
+			}
 		}
 	}
 	return nil
@@ -486,53 +501,64 @@ func appendEscaped[S string | []byte](buf []byte, s S) []byte {
 	return append(buf, 0, 0)
 }
 
-// SaveState writes every partition's rows, and the window end of the
-// partitions of a Top-N per window.
-func (t *TopN) SaveState(w *StateWriter) {
-	ends := make(map[*topNPartition]int64, len(t.closing))
-	for _, e := range t.closing {
-		ends[e.v] = e.end
-	}
-	keys := make([]string, 0, len(t.parts))
-	for k := range t.parts {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	w.Uint(uint64(len(keys)))
-	for _, k := range keys {
-		p := t.parts[k]
-		w.String(k)
-		end, closes := ends[p]
-		w.Bool(closes)
-		w.Int(end)
+// TrackChanges records changed partitions for incremental checkpoints.
+func (t *TopN) TrackChanges() {
+	t.tracking = true
+	t.ckDirty = map[string]struct{}{}
+}
+
+// SaveChanges writes the partitions changed since the last call (all of
+// them when all is set) and deletes the dropped ones. A partition's entry,
+// under its key, holds its window end and its rows in order.
+func (t *TopN) SaveChanges(d *StateDelta, all bool) {
+	put := func(p *topNPartition) {
+		w := d.Value()
+		w.Bool(p.hasEnd)
+		w.Int(p.end)
 		w.Uint(uint64(len(p.rows)))
 		for _, row := range p.rows {
 			w.Uint(uint64(row.ordLen))
 			w.Blob(row.b)
 		}
+		d.Put(p.key)
 	}
+	if all {
+		for _, p := range t.parts {
+			put(p)
+		}
+	} else {
+		for key := range t.ckDirty {
+			if p, ok := t.parts[key]; ok {
+				put(p)
+			} else {
+				d.Delete(key)
+			}
+		}
+	}
+	clear(t.ckDirty)
 }
 
-// LoadState reads what SaveState wrote.
-func (t *TopN) LoadState(r *StateReader) error {
+// LoadEntry restores one partition saved by SaveChanges.
+func (t *TopN) LoadEntry(key, value []byte) error {
+	r := NewStateReader(value)
+	p := &topNPartition{key: string(key)}
+	p.hasEnd, p.end = r.Bool(), r.Int()
 	n := r.Len()
-	for i := 0; i < n && r.Err() == nil; i++ {
-		p := &topNPartition{key: r.String()}
-		closes, end := r.Bool(), r.Int()
-		rows := r.Len()
-		p.rows = make([]topNRow, 0, rows)
-		for j := 0; j < rows && r.Err() == nil; j++ {
-			ordLen := int(r.Uint())
-			b := append([]byte(nil), r.Blob()...)
-			if ordLen > len(b) {
-				return fmt.Errorf("%w: Top-N row shorter than its order key", errCorruptState)
-			}
-			p.rows = append(p.rows, topNRow{b: b, ordLen: ordLen})
+	p.rows = make([]topNRow, 0, n)
+	for j := 0; j < n && r.Err() == nil; j++ {
+		ordLen := int(r.Uint())
+		b := append([]byte(nil), r.Blob()...)
+		if ordLen > len(b) {
+			return fmt.Errorf("%w: Top-N row shorter than its order key", errCorruptState)
 		}
-		t.parts[p.key] = p
-		if closes {
-			t.closing.add(end, p)
-		}
+		p.rows = append(p.rows, topNRow{b: b, ordLen: ordLen})
 	}
-	return r.Err()
+	if err := r.Done(); err != nil {
+		return err
+	}
+	t.parts[p.key] = p
+	if p.hasEnd {
+		t.closing.add(p.end, p)
+	}
+	return nil
 }
