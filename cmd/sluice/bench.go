@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -94,6 +95,8 @@ type benchConfig struct {
 	// cores bounds the cores the process may run on at once (GOMAXPROCS);
 	// 0 leaves the Go runtime's default (every core).
 	cores int
+	// cpuProfile, when set, is where the run's CPU profile is written.
+	cpuProfile string
 }
 
 // benchResult is what a run measured; its JSON form is the --json output.
@@ -132,6 +135,7 @@ func bench(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&cfg.barrier, "barrier-interval", 10*time.Millisecond, "how often an epoch closes, as for sluice serve")
 	fs.StringVar(&cfg.source, "source", "generator", "where events come from: generator (the nexmark connector) or kafka")
 	fs.StringVar(&cfg.bootstrap, "bootstrap-server", "", "with --source kafka: the Kafka broker to use; empty starts one in-process")
+	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the timed part of the run to this file (go tool pprof reads it)")
 	fs.IntVar(&cfg.cores, "cores", 0, "how many cores Sluice may run on at once (GOMAXPROCS); 0 means all of them")
 	fs.DurationVar(&cfg.checkpoint, "checkpoint-interval", time.Second, "how often to checkpoint, into a temporary data directory, as sluice serve does; 0 runs without checkpoints")
 	fs.Usage = func() {
@@ -375,6 +379,17 @@ func runNexmark(ctx context.Context, cfg benchConfig, progress io.Writer) (bench
 	}
 	checkpointsBefore := eng.Checkpoints().Taken
 	eng.Freshness().Reset()
+	if cfg.cpuProfile != "" {
+		f, err := os.Create(cfg.cpuProfile)
+		if err != nil {
+			return benchResult{}, fmt.Errorf("--cpuprofile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return benchResult{}, fmt.Errorf("--cpuprofile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	start := time.Now()
 	if err := execAll(ctx, s, sinkSQL); err != nil {
 		return benchResult{}, fmt.Errorf("create the sink: %w", err)
