@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"sort"
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -107,18 +106,12 @@ func (w *StateWriter) Bool(b bool) {
 }
 
 // Counts writes a multiset of strings (row encodings and their
-// multiplicities) in sorted order, so that the same state always saves to
-// the same bytes.
+// multiplicities), in the map's order.
 func (w *StateWriter) Counts(m map[string]int64) {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	w.Uint(uint64(len(keys)))
-	for _, k := range keys {
+	w.Uint(uint64(len(m)))
+	for k, n := range m {
 		w.String(k)
-		w.Int(m[k])
+		w.Int(n)
 	}
 }
 

@@ -3,9 +3,11 @@ package executor
 import (
 	"context"
 	"fmt"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sluicedb/sluice/expr"
@@ -95,34 +97,70 @@ func NewStreamJoin(n *plan.Join, ectx *expr.EvalContext) (*StreamJoin, error) {
 	return j, nil
 }
 
-// joinOut collects output rows: each is a left part and a right part (nil
-// for NULLs), with an op.
+// joinOut collects the output rows of one chunk of side me: each pairs a
+// row of the chunk (by index, -1 for NULLs) with a stored row of the other
+// side (its encoding, "" for NULLs). The chunk's side is gathered from the
+// chunk's columns in one take per column; only the other side is decoded.
 type joinOut struct {
-	j   *StreamJoin
-	bs  []array.Builder
-	ops []Op
+	j      *StreamJoin
+	me     int
+	mine   []int32
+	theirs []string
+	ops    []Op
 }
 
-func (o *joinOut) add(left, right string, op Op) {
-	if o.bs == nil {
-		o.bs = newBuilders(o.j.alloc, o.j.schema)
-	}
-	w := o.j.width[0]
-	parts := [2]string{left, right}
-	for s := 0; s < 2; s++ {
-		bs := o.bs[:w]
-		if s == 1 {
-			bs = o.bs[w:]
+func (o *joinOut) add(mine int32, theirs string, op Op) {
+	o.mine = append(o.mine, mine)
+	o.theirs = append(o.theirs, theirs)
+	o.ops = append(o.ops, op)
+}
+
+// record builds the output rows, in the join's schema (left then right).
+func (o *joinOut) record(ctx context.Context, in arrow.Record) (arrow.Record, error) {
+	j, n := o.j, len(o.ops)
+	nulls := 0
+	var valid []byte
+	for k, i := range o.mine {
+		if i >= 0 {
+			continue
 		}
-		if parts[s] == "" {
+		if valid == nil {
+			valid = make([]byte, bitutil.BytesForBits(int64(n)))
+			bitutil.SetBitsTo(valid, 0, int64(n), true)
+		}
+		bitutil.ClearBit(valid, k)
+		o.mine[k] = 0 // any row: the slot is NULL
+		nulls++
+	}
+	mine := make([]arrow.Array, in.NumCols())
+	if err := takeColumns(ctx, in.Columns(), o.mine, valid, nulls, mine); err != nil {
+		return nil, err
+	}
+	defer releaseAll(mine)
+	other := 1 - o.me
+	bs := newBuilders(j.alloc, j.arrowOf[other])
+	for _, r := range o.theirs {
+		if r == "" {
 			for _, b := range bs {
 				b.AppendNull()
 			}
 			continue
 		}
-		o.j.dec[s].Append(bs, []byte(parts[s]))
+		// The decoder reads the row and keeps nothing of it, so the
+		// string's bytes can be read in place.
+		j.dec[other].Append(bs, unsafe.Slice(unsafe.StringData(r), len(r)))
 	}
-	o.ops = append(o.ops, op)
+	theirs := make([]arrow.Array, len(bs))
+	for k, b := range bs {
+		theirs[k] = b.NewArray()
+		b.Release()
+	}
+	defer releaseAll(theirs)
+	cols := append(append([]arrow.Array(nil), mine...), theirs...)
+	if o.me == 1 {
+		cols = append(append([]arrow.Array(nil), theirs...), mine...)
+	}
+	return array.NewRecord(j.schema, cols, int64(n)), nil
 }
 
 // Process applies a chunk of one side.
@@ -148,14 +186,8 @@ func (j *StreamJoin) Process(ctx context.Context, input int, c Chunk, emit Emit)
 	for _, k := range [2][]int{j.node.LeftKeys, j.node.RightKeys}[me] {
 		keyCols = append(keyCols, c.Rec.Column(k))
 	}
-	out := &joinOut{j: j}
-	pair := func(mine, theirs string, op Op) {
-		if me == 0 {
-			out.add(mine, theirs, op)
-		} else {
-			out.add(theirs, mine, op)
-		}
-	}
+	out := &joinOut{j: j, me: me}
+	pair := out.add
 	for i := 0; i < n; i++ {
 		row, key := string(rows[i]), string(keys[i])
 		nullKey := false
@@ -168,7 +200,7 @@ func (j *StreamJoin) Process(ctx context.Context, input int, c Chunk, emit Emit)
 		if nullKey {
 			// A NULL key matches nothing: only an outer side shows it.
 			if j.outer[me] {
-				pair(row, "", op)
+				pair(int32(i), "", op)
 			}
 			continue
 		}
@@ -180,17 +212,17 @@ func (j *StreamJoin) Process(ctx context.Context, input int, c Chunk, emit Emit)
 		if j.outer[other] && op == Insert && hadMine == 0 && !j.node.Temporal {
 			for r, cnt := range matches {
 				for ; cnt > 0; cnt-- {
-					pair("", r, Delete)
+					pair(-1, r, Delete)
 				}
 			}
 		}
 		for r, cnt := range matches {
 			for ; cnt > 0; cnt-- {
-				pair(row, r, op)
+				pair(int32(i), r, op)
 			}
 		}
 		if len(matches) == 0 && j.outer[me] {
-			pair(row, "", op)
+			pair(int32(i), "", op)
 		}
 		if j.node.Temporal {
 			continue // the stream side is looked up from, never into: no state
@@ -229,15 +261,18 @@ func (j *StreamJoin) Process(ctx context.Context, input int, c Chunk, emit Emit)
 		if j.outer[other] && op == Delete && j.size[me][key] == 0 {
 			for r, cnt := range matches {
 				for ; cnt > 0; cnt-- {
-					pair("", r, Insert)
+					pair(-1, r, Insert)
 				}
 			}
 		}
 	}
-	if out.bs == nil {
+	if len(out.ops) == 0 {
 		return nil
 	}
-	rec := finishRecord(j.schema, out.bs)
+	rec, err := out.record(ctx, c.Rec)
+	if err != nil {
+		return err
+	}
 	defer rec.Release()
 	ops := out.ops
 	if j.residual != nil {
