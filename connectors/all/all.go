@@ -8,9 +8,11 @@ import (
 	"github.com/sluicedb/sluice/connectors/file"
 	"github.com/sluicedb/sluice/connectors/http"
 	"github.com/sluicedb/sluice/connectors/kafka"
+	"github.com/sluicedb/sluice/connectors/mqtt"
 	"github.com/sluicedb/sluice/connectors/nexmark"
 	"github.com/sluicedb/sluice/connectors/postgres"
 	"github.com/sluicedb/sluice/connectors/postgrescdc"
+	"github.com/sluicedb/sluice/connectors/rabbitmq"
 )
 
 // Option changes what Registry builds.
@@ -41,8 +43,10 @@ func Registry(opts ...Option) *connectors.Registry {
 		file.Connector(),
 		http.Connector(s.ingest),
 		kafka.Connector(),
+		mqtt.Connector(),
 		nexmark.Connector(),
 		postgres.Connector(),
 		postgrescdc.Connector(),
+		rabbitmq.Connector(),
 	)
 }
