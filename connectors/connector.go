@@ -112,6 +112,11 @@ type SourceConfig struct {
 	Format Format
 	// Alloc allocates Arrow memory.
 	Alloc memory.Allocator
+	// Checkpoints is set when the engine takes checkpoints: a reader that
+	// is a CheckpointedReader is then told by Acknowledge what it may let go
+	// of; without checkpoints nothing would ever tell it, so it lets go of a
+	// batch once the engine has taken it.
+	Checkpoints bool
 	// Recovering is set when the source is created again at start-up from
 	// the stored catalog: NewSource must then not fail because the outside
 	// system is unreachable (readers retry), only for a bad configuration.

@@ -121,7 +121,8 @@ func (e *Engine) openSource(ctx context.Context, statement string, obj *catalog.
 	if err != nil {
 		return nil, err
 	}
-	cfg := connectors.SourceConfig{Name: obj.Name, Schema: schema, Options: validated, Alloc: e.alloc, Includes: includes, Recovering: e.replaying}
+	cfg := connectors.SourceConfig{Name: obj.Name, Schema: schema, Options: validated, Alloc: e.alloc, Includes: includes,
+		Recovering: e.replaying, Checkpoints: e.store != nil}
 	if cfg.Format, err = formatClause("connector "+strconv.Quote(name), format, conn.Encodes); err != nil {
 		return nil, err
 	}

@@ -51,17 +51,27 @@ type Source struct {
 	alloc    memory.Allocator
 	declared types.Schema
 
+	// checkpoints is set when the engine acknowledges what checkpoints
+	// hold (connectors.CheckpointedReader); otherwise a batch is
+	// acknowledged once the engine has taken it.
+	checkpoints bool
+
 	mu      sync.Mutex
-	reading bool // a reader is open
+	reading bool   // a reader is open
+	readers uint64 // readers opened so far: each reader's generation
 }
 
-var _ connectors.Source = (*Source)(nil)
+var (
+	_ connectors.Source             = (*Source)(nil)
+	_ connectors.CheckpointedReader = (*reader)(nil)
+)
 
 // NewSource checks the configuration and, unless the source is being
 // recovered, connects and declares and binds the queue as asked.
 func NewSource(ctx context.Context, cfg connectors.SourceConfig) (*Source, error) {
 	o := cfg.Options
 	s := &Source{
+		checkpoints: cfg.Checkpoints,
 		name:        cfg.Name,
 		url:         strings.TrimSpace(o.String(optURL)),
 		queue:       o.String(optQueue),
@@ -261,9 +271,11 @@ func (s *Source) Open(ctx context.Context, split connectors.Split, _ connectors.
 		return nil, fmt.Errorf("queue %q is already read for another view of source %s: RabbitMQ would share its messages out between them; read the source in one materialized view", s.queue, s.name)
 	}
 	s.reading = true
+	s.readers++
+	gen := s.readers
 	s.mu.Unlock()
 
-	r := &reader{src: s, where: "queue " + s.queue + " delivery "}
+	r := &reader{src: s, where: "queue " + s.queue + " delivery ", gen: gen}
 	var err error
 	if r.dec, err = format.NewDecoder(s.format.Encode, s.format.Options, s.declared, s.alloc); err != nil {
 		r.Close()
@@ -299,9 +311,16 @@ type reader struct {
 
 	// The deliveries of the batch Next returned last, settled when Next is
 	// called again: lastTag is acknowledged (multiple), bad are rejected
-	// to the dead-letter exchange first.
+	// to the dead-letter exchange first. With checkpoints, lastTag is not
+	// acknowledged then but by Acknowledge, once a checkpoint holds it.
 	lastTag uint64
 	bad     []uint64
+	// gen tells this reader's positions from those of an earlier reader of
+	// the source, whose delivery tags meant other messages.
+	gen uint64
+	// acked is the highest tag Acknowledge has acknowledged.
+	ackMu sync.Mutex
+	acked uint64
 
 	dec    format.Decoder
 	failed error // the channel is gone: every later Next reports it
@@ -394,6 +413,29 @@ func (r *reader) finish(b *connectors.Batch) {
 	if r.dec.Len() > 0 {
 		b.Record = r.dec.Finish()
 	}
+	if r.lastTag > 0 {
+		b.Position = connectors.Position(fmt.Sprintf("%d:%d", r.gen, r.lastTag))
+	}
+}
+
+// Acknowledge acknowledges every delivery up to pos, which a checkpoint now
+// holds. A position of an earlier reader (another channel's tags) is
+// ignored: RabbitMQ delivers those messages again anyway.
+func (r *reader) Acknowledge(_ context.Context, pos connectors.Position) error {
+	var gen, tag uint64
+	if _, err := fmt.Sscanf(string(pos), "%d:%d", &gen, &tag); err != nil || gen != r.gen {
+		return nil
+	}
+	r.ackMu.Lock()
+	defer r.ackMu.Unlock()
+	if tag <= r.acked {
+		return nil
+	}
+	if err := r.ch.Ack(tag, true); err != nil {
+		return fmt.Errorf("queue %q: acknowledge up to delivery %d: %w", r.src.queue, tag, err)
+	}
+	r.acked = tag
+	return nil
 }
 
 func (r *reader) discard() {
@@ -404,9 +446,8 @@ func (r *reader) discard() {
 }
 
 // ack settles the deliveries of the batch returned last: the runtime has
-// taken it. This is where the checkpoint hook belongs once the engine has
-// checkpoints: keep the tags of every batch since the last checkpoint and
-// settle them when a checkpoint covering them is stored, not here.
+// taken it. Bad ones go to the dead-letter exchange now; good ones are
+// acknowledged now only without checkpoints, else by Acknowledge.
 func (r *reader) ack() error {
 	for _, tag := range r.bad {
 		if err := r.ch.Nack(tag, false, false); err != nil {
@@ -414,7 +455,8 @@ func (r *reader) ack() error {
 		}
 	}
 	r.bad = r.bad[:0]
-	if r.lastTag == 0 {
+	if r.lastTag == 0 || r.src.checkpoints {
+		r.lastTag = 0
 		return nil
 	}
 	if err := r.ch.Ack(r.lastTag, true); err != nil {
