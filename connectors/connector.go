@@ -39,6 +39,15 @@ type Reader interface {
 	Close() error
 }
 
+// BacklogReader is implemented by readers that know how much the outside
+// system holds for their split beyond what they have read (a Kafka
+// partition's high watermark less the next offset): SHOW SOURCES reports it
+// as the source's backlog. ok is false while it is not known.
+type BacklogReader interface {
+	Reader
+	Backlog() (records int64, ok bool)
+}
+
 // Batch is what a reader produced: rows in the source's schema, and the
 // records that could not be decoded.
 type Batch struct {

@@ -32,6 +32,7 @@ func (e *Engine) showSources() *result {
 		{Name: "name", Type: types.Text}, {Name: "connector", Type: types.Text},
 		{Name: "rows", Type: types.Int8}, {Name: "bytes", Type: types.Int8},
 		{Name: "late_rows", Type: types.Int8}, {Name: "error_rows", Type: types.Int8},
+		{Name: "backlog", Type: types.Int8},
 		{Name: "watermark", Type: types.Timestamp}, {Name: "status", Type: types.Text},
 		{Name: "last_error", Type: types.Text},
 	}
@@ -52,7 +53,11 @@ func (e *Engine) showSources() *result {
 		if sum.lastError != "" {
 			le = sum.lastError
 		}
-		rows = append(rows, []types.Datum{o.Name, o.Connector, sum.rows, sum.bytes, sum.late, sum.errs, wm, sum.status, le})
+		var backlog types.Datum
+		if sum.hasBacklog {
+			backlog = sum.backlog
+		}
+		rows = append(rows, []types.Datum{o.Name, o.Connector, sum.rows, sum.bytes, sum.late, sum.errs, backlog, wm, sum.status, le})
 	}
 	// Tables fed by a connector read like sources, without a watermark.
 	for _, o := range e.cat.List(catalog.Table) {
@@ -66,7 +71,11 @@ func (e *Engine) showSources() *result {
 		if lastErr != "" {
 			le = lastErr
 		}
-		rows = append(rows, []types.Datum{o.Name, o.Connector, st.Rows.Load(), st.Bytes.Load(), st.LateRows.Load(), st.ErrorRows.Load(), nil, status, le})
+		var backlog types.Datum
+		if n, ok := st.Backlog(); ok {
+			backlog = n
+		}
+		rows = append(rows, []types.Datum{o.Name, o.Connector, st.Rows.Load(), st.Bytes.Load(), st.LateRows.Load(), st.ErrorRows.Load(), backlog, nil, status, le})
 	}
 	return rowsResult(cols, rows)
 }

@@ -173,6 +173,8 @@ func (r *readings) stop(d *executor.Dataflow) {
 // fails shows in status.
 type readingSummary struct {
 	rows, bytes, late, errs int64
+	backlog                 int64
+	hasBacklog              bool
 	watermark               int64
 	status, lastError       string
 	errors                  []string
@@ -196,6 +198,7 @@ func (r *readings) summary() readingSummary {
 	}
 	sum.rows, sum.bytes = slowest.Rows.Load(), slowest.Bytes.Load()
 	sum.late, sum.errs = slowest.LateRows.Load(), slowest.ErrorRows.Load()
+	sum.backlog, sum.hasBacklog = slowest.Backlog()
 	sum.watermark = slowest.Watermark.Load()
 	status, lastErr := slowest.Status()
 	if !strings.HasPrefix(sum.status, "retrying") {
@@ -451,10 +454,16 @@ func (e *Engine) readSplit(ctx context.Context, src *sourceRuntime, stats *execu
 // split's position after it, so that the dataflow knows the position of
 // what it has processed when a checkpoint passes.
 func (e *Engine) pump(ctx context.Context, stats *executor.SourceStats, r connectors.Reader, splitID string, index int, flow *executor.Dataflow, pos *connectors.Position, activity *splitActivity) error {
+	backlog, _ := r.(connectors.BacklogReader)
 	for {
 		b, err := r.Next(ctx)
 		if err != nil {
 			return err
+		}
+		if backlog != nil {
+			if n, ok := backlog.Backlog(); ok {
+				stats.SetBacklog(index, n)
+			}
 		}
 		if b.Record != nil && b.Record.NumRows() > 0 {
 			activity.touch(index)

@@ -104,6 +104,9 @@ func TestKafkaPipelineEqualsTheBatchAnswer(t *testing.T) {
 	}
 	waitForSource(t, ctx, conn, "events", int64(4*perPartition-malformed))
 	exec(t, conn, "FLUSH")
+	if got := sourceCounter(t, ctx, conn, "events", "backlog"); got != 0 {
+		t.Errorf("backlog = %d once every message is read, want 0", got)
+	}
 	if got := sourceCounter(t, ctx, conn, "events", "error_rows"); got != int64(malformed) {
 		t.Errorf("error_rows = %d, want the %d malformed records", got, malformed)
 	}

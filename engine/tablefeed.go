@@ -45,11 +45,11 @@ func (e *Engine) feedTable(rt *tableRuntime, src connectors.Source) error {
 		for {
 			splits, err := src.Splits(ctx)
 			if err == nil {
-				for _, sp := range splits {
+				for i, sp := range splits {
 					wg.Add(1)
 					go func() {
 						defer wg.Done()
-						e.feedSplit(ctx, rt, src, sp, from[sp.ID])
+						e.feedSplit(ctx, rt, src, sp, i, from[sp.ID])
 					}()
 				}
 				return
@@ -66,7 +66,7 @@ func (e *Engine) feedTable(rt *tableRuntime, src connectors.Source) error {
 
 // feedSplit reads one split into the table until ctx ends, reopening a
 // failed reader at the last durable position with backoff.
-func (e *Engine) feedSplit(ctx context.Context, rt *tableRuntime, src connectors.Source, split connectors.Split, pos connectors.Position) {
+func (e *Engine) feedSplit(ctx context.Context, rt *tableRuntime, src connectors.Source, split connectors.Split, index int, pos connectors.Position) {
 	stats := rt.feedStats
 	changelog, _ := src.(connectors.ChangelogSource)
 	backoff := 100 * time.Millisecond
@@ -74,7 +74,7 @@ func (e *Engine) feedSplit(ctx context.Context, rt *tableRuntime, src connectors
 		r, err := src.Open(ctx, split, pos)
 		if err == nil {
 			stats.SetStatus("running")
-			err = e.applyFeed(ctx, rt, r, split, &pos, changelog)
+			err = e.applyFeed(ctx, rt, r, split, index, &pos, changelog)
 			r.Close()
 		}
 		switch {
@@ -94,12 +94,18 @@ func (e *Engine) feedSplit(ctx context.Context, rt *tableRuntime, src connectors
 	}
 }
 
-func (e *Engine) applyFeed(ctx context.Context, rt *tableRuntime, r connectors.Reader, split connectors.Split, pos *connectors.Position, changelog connectors.ChangelogSource) error {
+func (e *Engine) applyFeed(ctx context.Context, rt *tableRuntime, r connectors.Reader, split connectors.Split, index int, pos *connectors.Position, changelog connectors.ChangelogSource) error {
 	stats := rt.feedStats
+	backlog, _ := r.(connectors.BacklogReader)
 	for {
 		b, err := r.Next(ctx)
 		if err != nil {
 			return err
+		}
+		if backlog != nil {
+			if n, ok := backlog.Backlog(); ok {
+				stats.SetBacklog(index, n)
+			}
 		}
 		for _, re := range b.Errors {
 			stats.RecordError(fmt.Sprintf("%s: %v", re.Where, re.Err))

@@ -25,7 +25,30 @@ type SourceStats struct {
 	mu        sync.Mutex
 	status    string
 	lastError string
-	errors    []string // the first errors, for SHOW SOURCE ERRORS
+	errors    []string      // the first errors, for SHOW SOURCE ERRORS
+	backlog   map[int]int64 // by split, for readers that know it
+}
+
+// SetBacklog records how much the outside system holds for split beyond
+// what was read.
+func (s *SourceStats) SetBacklog(split int, records int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.backlog == nil {
+		s.backlog = map[int]int64{}
+	}
+	s.backlog[split] = records
+}
+
+// Backlog is the sum over the splits that report one; ok is false when none
+// does.
+func (s *SourceStats) Backlog() (records int64, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, n := range s.backlog {
+		records += n
+	}
+	return records, len(s.backlog) > 0
 }
 
 // NewSourceStats returns zeroed counters.

@@ -414,6 +414,21 @@ func (r *reader) take(b *connectors.Batch, m *sarama.ConsumerMessage) {
 	appendIncludes(r.includes, m)
 }
 
+// Backlog is how many messages the partition holds beyond those read: its
+// high watermark (as of the last fetch) less the next offset.
+func (r *reader) Backlog() (int64, bool) {
+	if r.pc == nil {
+		return 0, false
+	}
+	hwm := r.pc.HighWaterMarkOffset()
+	if hwm <= 0 {
+		return 0, false
+	}
+	return max(hwm-r.next, 0), true
+}
+
+var _ connectors.BacklogReader = (*reader)(nil)
+
 // finish turns the rows decoded so far into the batch's record.
 func (r *reader) finish(b *connectors.Batch) {
 	b.Position = r.position()
