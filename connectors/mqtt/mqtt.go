@@ -22,10 +22,10 @@ const (
 	optInflight        = "inflight_messages"
 	optMaxPacketSize   = "max_packet_size"
 	optKeepAlive       = "keep.alive"
-	optTLSCA           = "tls.ca"
-	optTLSCert         = "tls.client_cert"
-	optTLSKey          = "tls.client_key"
-	optTLSInsecureSkip = "tls.insecure_skip_verify"
+	optTLSCA           = connectors.OptTLSCA
+	optTLSCert         = connectors.OptTLSClientCert
+	optTLSKey          = connectors.OptTLSClientKey
+	optTLSInsecureSkip = connectors.OptTLSInsecureSkipVerify
 	optBatchSize       = "batch.size"
 	optBatchLinger     = "batch.linger"
 )

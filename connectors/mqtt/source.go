@@ -252,7 +252,7 @@ func (s *Source) parseTLS(o connectors.Options) error {
 		}
 		return nil
 	}
-	s.tls, err = tlsConfig(ca, cert, key, insecure)
+	s.tls, err = connectors.ClientTLS(ca, cert, key, insecure)
 	return err
 }
 

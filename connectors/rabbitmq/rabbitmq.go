@@ -18,10 +18,10 @@ const (
 	optPrefetch        = "prefetch"
 	optConsumerTag     = "consumer.tag"
 	optDeadLetter      = "dead_letter.exchange"
-	optTLSCA           = "tls.ca"
-	optTLSCert         = "tls.client_cert"
-	optTLSKey          = "tls.client_key"
-	optTLSInsecureSkip = "tls.insecure_skip_verify"
+	optTLSCA           = connectors.OptTLSCA
+	optTLSCert         = connectors.OptTLSClientCert
+	optTLSKey          = connectors.OptTLSClientKey
+	optTLSInsecureSkip = connectors.OptTLSInsecureSkipVerify
 	optBatchSize       = "batch.size"
 	optBatchLinger     = "batch.linger"
 )

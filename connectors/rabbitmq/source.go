@@ -135,7 +135,7 @@ func NewSource(ctx context.Context, cfg connectors.SourceConfig) (*Source, error
 			return nil, pgerror.New(pgerror.InvalidParameterValue, "the tls.* options need an amqps:// URL")
 		}
 	} else {
-		if s.tls, err = tlsConfig(ca, cert, key, insecure); err != nil {
+		if s.tls, err = connectors.ClientTLS(ca, cert, key, insecure); err != nil {
 			return nil, err
 		}
 		s.tls.ServerName = uri.Host
