@@ -33,8 +33,7 @@ type StreamJoin struct {
 	dec      [2]*RowDecoder
 	width    [2]int
 	arrowOf  [2]*arrow.Schema               // each side's rows
-	side     [2]map[string]map[string]int64 // key -> row -> multiplicity
-	size     [2]map[string]int64            // key -> rows on that side
+	side     [2]map[string]*joinKey // each side's rows by join key
 	outer    [2]bool                        // side 0 (left) / 1 (right) is preserved
 	residual *expr.Program
 	ectx     *expr.EvalContext
@@ -76,8 +75,7 @@ func NewStreamJoin(n *plan.Join, ectx *expr.EvalContext) (*StreamJoin, error) {
 		j.dec[s] = NewRowDecoder(schemas[s].Types())
 		j.width[s] = len(schemas[s])
 		j.arrowOf[s] = schemas[s].Arrow()
-		j.side[s] = map[string]map[string]int64{}
-		j.size[s] = map[string]int64{}
+		j.side[s] = map[string]*joinKey{}
 	}
 	if n.WindowKey >= 0 {
 		j.ends = map[string]int64{}
@@ -204,8 +202,12 @@ func (j *StreamJoin) Process(ctx context.Context, input int, c Chunk, emit Emit)
 			}
 			continue
 		}
-		matches := j.side[other][key]
-		hadMine := j.size[me][key]
+		var matches map[string]int64
+		if theirs := j.side[other][key]; theirs != nil {
+			matches = theirs.rows
+		}
+		mine := j.side[me][key]
+		hadMine := mine.count()
 		// An outer other side: its rows of this key were NULL-padded while
 		// this side had none; the first row here replaces that, the last
 		// one gone brings it back.
@@ -229,10 +231,9 @@ func (j *StreamJoin) Process(ctx context.Context, input int, c Chunk, emit Emit)
 		}
 		// Update this side's state.
 		j.touch(me, key)
-		set := j.side[me][key]
-		if set == nil {
-			set = map[string]int64{}
-			j.side[me][key] = set
+		if mine == nil {
+			mine = &joinKey{rows: map[string]int64{}}
+			j.side[me][key] = mine
 			if j.ends != nil {
 				if _, known := j.ends[key]; !known {
 					end := int64At(keyCols[j.node.WindowKey], i) + j.node.WindowShift
@@ -242,23 +243,17 @@ func (j *StreamJoin) Process(ctx context.Context, input int, c Chunk, emit Emit)
 			}
 		}
 		if op == Insert {
-			set[row]++
-			j.size[me][key]++
+			mine.rows[row]++
+			mine.size++
 			if j.node.HasTTL[me] {
 				if tcol := c.Rec.Column(j.node.IntervalCol[me]); tcol.IsValid(i) {
 					j.expiring.add(int64At(tcol, i)+j.node.TTL[me], storedRow{side: me, key: key, row: row})
 				}
 			}
 		} else {
-			if set[row]--; set[row] <= 0 {
-				delete(set, row)
-			}
-			if j.size[me][key]--; j.size[me][key] <= 0 {
-				delete(j.size[me], key)
-				delete(j.side[me], key)
-			}
+			j.remove(me, key, mine, row)
 		}
-		if j.outer[other] && op == Delete && j.size[me][key] == 0 {
+		if j.outer[other] && op == Delete && mine.size <= 0 {
 			for r, cnt := range matches {
 				for ; cnt > 0; cnt-- {
 					pair(-1, r, Insert)
@@ -314,28 +309,46 @@ func (j *StreamJoin) applyState(me int, c Chunk) error {
 	for i := range rows {
 		key, row := string(keys[i]), string(rows[i])
 		j.touch(me, key)
-		set := j.side[me][key]
+		k := j.side[me][key]
 		if c.OpAt(i) == Insert {
-			if set == nil {
-				set = map[string]int64{}
-				j.side[me][key] = set
+			if k == nil {
+				k = &joinKey{rows: map[string]int64{}}
+				j.side[me][key] = k
 			}
-			set[row]++
-			j.size[me][key]++
+			k.rows[row]++
+			k.size++
 			continue
 		}
-		if set == nil {
-			continue
-		}
-		if set[row]--; set[row] <= 0 {
-			delete(set, row)
-		}
-		if j.size[me][key]--; j.size[me][key] <= 0 {
-			delete(j.size[me], key)
-			delete(j.side[me], key)
+		if k != nil {
+			j.remove(me, key, k, row)
 		}
 	}
 	return nil
+}
+
+// joinKey is one side's rows of one join key, with their multiplicities.
+type joinKey struct {
+	rows map[string]int64
+	size int64 // the sum of the multiplicities
+}
+
+// count is the number of rows, 0 for a key without state.
+func (k *joinKey) count() int64 {
+	if k == nil {
+		return 0
+	}
+	return k.size
+}
+
+// remove takes one copy of row out of side's rows of key, forgetting the key
+// once it has none.
+func (j *StreamJoin) remove(side int, key string, k *joinKey, row string) {
+	if k.rows[row]--; k.rows[row] <= 0 {
+		delete(k.rows, row)
+	}
+	if k.size--; k.size <= 0 {
+		delete(j.side[side], key)
+	}
 }
 
 // Watermark frees the state of the windows of a window join that the
@@ -346,18 +359,12 @@ func (j *StreamJoin) Watermark(_ context.Context, wm int64, _ Emit) error {
 	// watermark can meet no future row (its time would be late).
 	for j.expiring.endsBy(wm - 1) {
 		r := j.expiring.next().v
-		j.touch(r.side, r.key)
-		set := j.side[r.side][r.key]
-		if set[r.row] == 0 {
+		k := j.side[r.side][r.key]
+		if k == nil || k.rows[r.row] == 0 {
 			continue // deleted meanwhile
 		}
-		if set[r.row]--; set[r.row] <= 0 {
-			delete(set, r.row)
-		}
-		if j.size[r.side][r.key]--; j.size[r.side][r.key] <= 0 {
-			delete(j.size[r.side], r.key)
-			delete(j.side[r.side], r.key)
-		}
+		j.touch(r.side, r.key)
+		j.remove(r.side, r.key, k, r.row)
 	}
 	for j.closing.endsBy(wm) {
 		key := j.closing.next().v
@@ -365,7 +372,6 @@ func (j *StreamJoin) Watermark(_ context.Context, wm int64, _ Emit) error {
 		for s := 0; s < 2; s++ {
 			j.touch(s, key)
 			delete(j.side[s], key)
-			delete(j.size[s], key)
 		}
 	}
 	return nil
@@ -424,8 +430,9 @@ func (j *StreamJoin) putKey(d *StateDelta, side int, key string) {
 	end, hasEnd := j.ends[key]
 	w.Bool(hasEnd)
 	w.Int(end)
-	w.Int(j.size[side][key])
-	w.Counts(j.side[side][key])
+	k := j.side[side][key]
+	w.Int(k.size)
+	w.Counts(k.rows)
 	d.Put(string(rune('0'+side)) + key)
 }
 
@@ -438,12 +445,12 @@ func (j *StreamJoin) LoadEntry(entry, value []byte) error {
 	side, key := int(entry[0]-'0'), string(entry[1:])
 	r := NewStateReader(value)
 	hasEnd, end := r.Bool(), r.Int()
-	j.size[side][key] = r.Int()
+	size := r.Int()
 	rows := r.Counts()
 	if err := r.Done(); err != nil {
 		return err
 	}
-	j.side[side][key] = rows
+	j.side[side][key] = &joinKey{rows: rows, size: size}
 	if hasEnd && j.ends != nil {
 		if _, known := j.ends[key]; !known {
 			j.ends[key] = end
