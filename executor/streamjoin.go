@@ -32,9 +32,9 @@ type StreamJoin struct {
 	rowEnc   [2]*RowEncoder
 	dec      [2]*RowDecoder
 	width    [2]int
-	arrowOf  [2]*arrow.Schema               // each side's rows
+	arrowOf  [2]*arrow.Schema       // each side's rows
 	side     [2]map[string]*joinKey // each side's rows by join key
-	outer    [2]bool                        // side 0 (left) / 1 (right) is preserved
+	outer    [2]bool                // side 0 (left) / 1 (right) is preserved
 	residual *expr.Program
 	ectx     *expr.EvalContext
 	schema   *arrow.Schema
