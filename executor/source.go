@@ -53,7 +53,9 @@ func (s *SourceStats) Backlog() (records int64, ok bool) {
 
 // NewSourceStats returns zeroed counters.
 func NewSourceStats() *SourceStats {
-	s := &SourceStats{status: "running"}
+	// A reading is "starting" until a reader has opened its split: a
+	// publisher into a system that cannot replay (MQTT) waits for "running".
+	s := &SourceStats{status: "starting"}
 	s.Watermark.Store(NoWatermark)
 	return s
 }
@@ -73,7 +75,8 @@ func (s *SourceStats) RecordError(desc string) {
 	}
 }
 
-// SetStatus records the source's state ("running", "retrying: ...").
+// SetStatus records the source's state ("starting", "running",
+// "retrying: ...", "finished").
 func (s *SourceStats) SetStatus(status string) {
 	s.mu.Lock()
 	s.status = status

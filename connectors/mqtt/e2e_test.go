@@ -55,9 +55,10 @@ func TestSQLTumblingWindowOverMQTT(t *testing.T) {
 		}
 	}
 	// MQTT does not replay: publish only once the view's reader has
-	// subscribed. SHOW SOURCES says "running" before the reader has
-	// connected, so the test publishes a malformed message until one is
-	// counted in error_rows: from then on the subscription is in place.
+	// subscribed. The test publishes a malformed message until one is
+	// counted in error_rows: from then on the subscription is in place
+	// (SHOW SOURCES' status "running" says the reader opened, which for
+	// this connector is the same moment, but the count is the proof).
 	pub := dial(t, ctx)
 	topic0 := base + "/dev0/reading"
 	warmups := 0
