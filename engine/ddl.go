@@ -54,7 +54,19 @@ func (e *Engine) createSource(ctx context.Context, s *parser.CreateSource) error
 		return pgerror.New(pgerror.FeatureNotSupported, "a source is append-only and has no primary key; use CREATE TABLE for keyed data")
 	}
 	obj := &catalog.Object{Kind: catalog.Source, Name: s.Name.Name, Schema: schema, SQL: s.Text()}
-	rt := &sourceRuntime{obj: obj}
+	rt := &sourceRuntime{obj: obj, procTime: -1}
+	for i, c := range s.Columns {
+		if !c.ProcTime {
+			continue
+		}
+		if rt.procTime >= 0 {
+			return pgerror.New(pgerror.FeatureNotSupported, "only one column AS PROCTIME() per source is supported")
+		}
+		if schema[i].Type != types.TimestampTZ {
+			return pgerror.New(pgerror.DatatypeMismatch, "column %q AS PROCTIME() must be of type timestamp with time zone, not %s", c.Name, schema[i].Type)
+		}
+		rt.procTime = i
+	}
 	if len(s.Watermarks) > 1 {
 		return pgerror.New(pgerror.FeatureNotSupported, "only one WATERMARK per source is supported")
 	}
@@ -79,7 +91,7 @@ func (e *Engine) createSource(ctx context.Context, s *parser.CreateSource) error
 		rt.idleTimeout = d
 		delete(opts, optIdleTimeout)
 	}
-	src, err := e.openSource(ctx, "CREATE SOURCE", obj, opts, s.Format, s.Includes)
+	src, err := e.openSource(ctx, "CREATE SOURCE", obj, rt.procTime, opts, s.Format, s.Includes)
 	if err != nil {
 		return err
 	}
@@ -96,8 +108,9 @@ func (e *Engine) createSource(ctx context.Context, s *parser.CreateSource) error
 // openSource builds the source of connector opts["connector"] with the other
 // options for obj (a source, or a table fed by a connector), appending the
 // INCLUDE columns to obj.Schema and recording the connector, its validated
-// options and the format in obj.
-func (e *Engine) openSource(ctx context.Context, statement string, obj *catalog.Object, opts map[string]string, format *parser.Format, incs []parser.Include) (connectors.Source, error) {
+// options and the format in obj. Column procTime (-1 for none) is Sluice's
+// to fill, not the connector's.
+func (e *Engine) openSource(ctx context.Context, statement string, obj *catalog.Object, procTime int, opts map[string]string, format *parser.Format, incs []parser.Include) (connectors.Source, error) {
 	name, ok := opts["connector"]
 	if !ok {
 		return nil, pgerror.New(pgerror.InvalidParameterValue, "%s needs WITH (connector = '...')", statement).
@@ -116,7 +129,10 @@ func (e *Engine) openSource(ctx context.Context, statement string, obj *catalog.
 	if err != nil {
 		return nil, err
 	}
-	schema := obj.Schema
+	schema := append(types.Schema(nil), obj.Schema...)
+	if procTime >= 0 {
+		schema = append(schema[:procTime:procTime], obj.Schema[procTime+1:]...)
+	}
 	includes, err := includeColumns(conn, incs, &schema)
 	if err != nil {
 		return nil, err
@@ -129,6 +145,9 @@ func (e *Engine) openSource(ctx context.Context, statement string, obj *catalog.
 	src, err := conn.NewSource(ctx, cfg)
 	if err != nil {
 		return nil, err
+	}
+	if procTime >= 0 {
+		schema = append(schema[:procTime:procTime], append(types.Schema{obj.Schema[procTime]}, schema[procTime:]...)...)
 	}
 	obj.Schema, obj.Format = schema, formatName(format)
 	obj.Connector, obj.Options = name, validated
@@ -233,6 +252,11 @@ func (e *Engine) createTable(ctx context.Context, s *parser.CreateTable) error {
 	if s.AppendOnly && len(pk) > 0 {
 		return pgerror.New(pgerror.InvalidObjectDefinition, "an APPEND ONLY table cannot have a primary key")
 	}
+	for _, c := range s.Columns {
+		if c.ProcTime {
+			return pgerror.New(pgerror.FeatureNotSupported, "column %q AS PROCTIME(): processing-time columns are supported in CREATE SOURCE only", c.Name)
+		}
+	}
 	obj := &catalog.Object{Kind: catalog.Table, Name: s.Name.Name, Schema: schema, SQL: s.Text(), PrimaryKey: pk, AppendOnly: s.AppendOnly}
 	rt := &tableRuntime{obj: obj}
 	var feed connectors.Source
@@ -242,7 +266,7 @@ func (e *Engine) createTable(ctx context.Context, s *parser.CreateTable) error {
 	if len(s.Options) > 0 || s.Format != nil {
 		// A table fed by a connector (change data capture, an upsert
 		// topic): its rows are the connector's, applied by primary key.
-		if feed, err = e.openSource(ctx, "CREATE TABLE", obj, withOptions(s.Options), s.Format, nil); err != nil {
+		if feed, err = e.openSource(ctx, "CREATE TABLE", obj, -1, withOptions(s.Options), s.Format, nil); err != nil {
 			return err
 		}
 		if len(obj.Schema) != len(schema) {

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sluicedb/sluice/catalog"
@@ -129,8 +131,11 @@ func (a *ackingReaders) get(flow, split string) connectors.CheckpointedReader {
 // reads it on its own (as RisingWave's non-shared sources do), so each has
 // its own counters.
 type sourceRuntime struct {
-	obj         *catalog.Object
-	source      connectors.Source
+	obj    *catalog.Object
+	source connectors.Source
+	// procTime is the column AS PROCTIME() (-1 for none): the connector's
+	// rows lack it, and each batch gets the time it was read there.
+	procTime    int
 	wmExpr      expr.Expr // nil without WATERMARK
 	idleTimeout time.Duration
 	readings    readings
@@ -425,7 +430,7 @@ func (e *Engine) readSplit(ctx context.Context, src *sourceRuntime, stats *execu
 		if acking != nil {
 			e.acking.add(flow.Name, split.ID, acking)
 		}
-		err = e.pump(ctx, stats, r, split.ID, index, flow, &pos, activity)
+		err = e.pump(ctx, src, stats, r, split.ID, index, flow, &pos, activity)
 		if acking != nil {
 			e.acking.remove(flow.Name, split.ID, acking)
 		}
@@ -453,7 +458,7 @@ func (e *Engine) readSplit(ctx context.Context, src *sourceRuntime, stats *execu
 // pump sends what a reader reads to the dataflow, each batch with the
 // split's position after it, so that the dataflow knows the position of
 // what it has processed when a checkpoint passes.
-func (e *Engine) pump(ctx context.Context, stats *executor.SourceStats, r connectors.Reader, splitID string, index int, flow *executor.Dataflow, pos *connectors.Position, activity *splitActivity) error {
+func (e *Engine) pump(ctx context.Context, src *sourceRuntime, stats *executor.SourceStats, r connectors.Reader, splitID string, index int, flow *executor.Dataflow, pos *connectors.Position, activity *splitActivity) error {
 	backlog, _ := r.(connectors.BacklogReader)
 	for {
 		b, err := r.Next(ctx)
@@ -483,14 +488,40 @@ func (e *Engine) pump(ctx context.Context, stats *executor.SourceStats, r connec
 			continue
 		}
 		// A batch of only bad records still moves the position.
-		m := executor.Message{Split: index, SplitID: splitID, Position: string(b.Position), ReadAt: time.Now().UnixNano()}
+		now := time.Now()
+		m := executor.Message{Split: index, SplitID: splitID, Position: string(b.Position), ReadAt: now.UnixNano()}
 		if b.Record != nil {
+			if src.procTime >= 0 {
+				b.Record = withProcTime(b.Record, src.procTime, src.obj.Schema.Arrow(), now, e.alloc)
+			}
 			m.Chunk = executor.Chunk{Rec: b.Record}
 		}
 		if err := flow.Send(ctx, m); err != nil {
 			return err
 		}
 	}
+}
+
+// withProcTime returns rec with a column inserted at col holding now for
+// every row: the processing time of a column AS PROCTIME(), read here at the
+// edge. It releases rec.
+func withProcTime(rec arrow.Record, col int, schema *arrow.Schema, now time.Time, alloc memory.Allocator) arrow.Record {
+	defer rec.Release()
+	n := int(rec.NumRows())
+	b := array.NewTimestampBuilder(alloc, schema.Field(col).Type.(*arrow.TimestampType))
+	defer b.Release()
+	b.Reserve(n)
+	ts := arrow.Timestamp(now.UnixMicro())
+	for i := 0; i < n; i++ {
+		b.UnsafeAppend(ts)
+	}
+	times := b.NewArray()
+	defer times.Release()
+	cols := make([]arrow.Array, 0, rec.NumCols()+1)
+	cols = append(cols, rec.Columns()[:col]...)
+	cols = append(cols, times)
+	cols = append(cols, rec.Columns()[col:]...)
+	return array.NewRecord(schema, cols, int64(n))
 }
 
 // splitActivity records when each split of a dataflow last produced rows.

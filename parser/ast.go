@@ -59,7 +59,10 @@ type ColumnDef struct {
 	Type       *pg_query.TypeName
 	NotNull    bool
 	PrimaryKey bool
-	Pos        int
+	// ProcTime marks a column declared name [type] AS PROCTIME(): each row
+	// gets the time it was read (processing time), not a value of the input.
+	ProcTime bool
+	Pos      int
 }
 
 // Watermark is WATERMARK FOR Column AS Expr. Pos is the 1-based position of

@@ -139,6 +139,7 @@ func (p *stmtParser) tableElements(table ObjectName, keyed bool) (tableElements,
 		colTok, exprFrom, exprTo int
 	}
 	var watermarks []pendingWatermark
+	var procTimes []int // the first tokens of the AS PROCTIME() columns
 	// "()" declares nothing, as in PostgreSQL.
 	for start := open + 1; closeParen > open+1; {
 		end, depth := start, 0
@@ -175,7 +176,18 @@ func (p *stmtParser) tableElements(table ObjectName, keyed bool) (tableElements,
 			if standardElements > 0 {
 				std.lit(", ")
 			}
-			std.tokens(start, end)
+			if p.isProcTime(start, end) {
+				// name [type] AS PROCTIME(): PostgreSQL's grammar gets
+				// the column without the generation, typed timestamptz
+				// when no type is written.
+				std.tokens(start, end-4)
+				if end-4-start == 1 {
+					std.lit(" timestamptz")
+				}
+				procTimes = append(procTimes, start)
+			} else {
+				std.tokens(start, end)
+			}
 			standardElements++
 		}
 		if end == closeParen {
@@ -198,6 +210,18 @@ func (p *stmtParser) tableElements(table ObjectName, keyed bool) (tableElements,
 		}
 		if err := p.convertElements(&els, create.TableElts, table, keyed); err != nil {
 			return els, err
+		}
+	}
+	for _, tok := range procTimes {
+		sub := &stmtParser{src: p.src, lo: tok, hi: tok + 1, i: tok}
+		name, err := sub.identifier(false)
+		if err != nil {
+			return els, err
+		}
+		for i := range els.columns {
+			if els.columns[i].Name == name {
+				els.columns[i].ProcTime = true
+			}
 		}
 	}
 
@@ -223,6 +247,13 @@ func (p *stmtParser) tableElements(table ObjectName, keyed bool) (tableElements,
 		els.watermarks = append(els.watermarks, Watermark{Column: col, Expr: expr, Pos: p.position(w.colTok)})
 	}
 	return els, nil
+}
+
+// isProcTime reports whether the element [start, end) ends with AS
+// PROCTIME ( ) after a name and an optional type.
+func (p *stmtParser) isProcTime(start, end int) bool {
+	return end-start >= 5 && p.wordAt(end-4) == "as" && p.wordAt(end-3) == "proctime" &&
+		p.src.toks[end-2].tok == pg_query.Token_ASCII_40 && p.src.toks[end-1].tok == pg_query.Token_ASCII_41
 }
 
 // expression parses tokens [from, to) as one scalar expression.

@@ -207,7 +207,7 @@ type nexmarkTable struct {
 var nexmarkTables = []nexmarkTable{
 	{"person", "Person", "id BIGINT, name VARCHAR, email_address VARCHAR, credit_card VARCHAR, city VARCHAR, state VARCHAR, date_time TIMESTAMP, extra VARCHAR", 0, 1},
 	{"auction", "Auction", "id BIGINT, item_name VARCHAR, description VARCHAR, initial_bid BIGINT, reserve BIGINT, date_time TIMESTAMP, expires TIMESTAMP, seller BIGINT, category BIGINT, extra VARCHAR", 1, 3},
-	{"bid", "Bid", "auction BIGINT, bidder BIGINT, price BIGINT, channel VARCHAR, url VARCHAR, date_time TIMESTAMP, extra VARCHAR", 4, 46},
+	{"bid", "Bid", "auction BIGINT, bidder BIGINT, price BIGINT, channel VARCHAR, url VARCHAR, date_time TIMESTAMP, extra VARCHAR, p_time TIMESTAMPTZ AS PROCTIME()", 4, 46},
 }
 
 // createSQL declares the table's source, bounded to events event ids.
