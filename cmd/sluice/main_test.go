@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -62,6 +63,28 @@ func TestServerAnswersAndStopsOnCancel(t *testing.T) {
 	var n int
 	if err := conn.QueryRow(ctx, "SELECT 40 + 2").Scan(&n); err != nil || n != 42 {
 		t.Fatalf("SELECT 40 + 2 = %d, %v", n, err)
+	}
+	// Prometheus metrics of the objects, read at the scrape.
+	for _, sql := range []string{
+		"CREATE SOURCE bids (auction BIGINT, price BIGINT) WITH (connector = 'nexmark', nexmark.table.type = 'bid', nexmark.event.rate = '0', nexmark.max.events = '500')",
+		"CREATE MATERIALIZED VIEW top AS SELECT max(price) AS hi FROM bids",
+		"FLUSH",
+	} {
+		if _, err := conn.Exec(ctx, sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	resp, err := http.Get("http://" + httpAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`sluice_source_rows_total{connector="nexmark",source="bids"}`, `sluice_view_rows{view="top"} 1`,
+		"sluice_checkpoints_total", "go_goroutines"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %s:\n%s", want, body)
+		}
 	}
 	conn.Close(context.Background())
 	cancel()
