@@ -41,6 +41,8 @@ var recoveryViews = []struct{ name, query, order string }{
 	{"window_pairs", `SELECT a.window_start, a.k, count(*) AS n FROM TUMBLE(events, ts, INTERVAL '10' SECOND) a
 		JOIN TUMBLE(events, ts, INTERVAL '10' SECOND) b ON a.k = b.k AND a.window_start = b.window_start
 		GROUP BY a.window_start, a.k`, "window_start, k"},
+	{"running", `SELECT k, ts, v, sum(v) OVER (PARTITION BY k ORDER BY ts, v) AS running, lag(v) OVER (PARTITION BY k ORDER BY ts, v) AS prev,
+		rank() OVER (PARTITION BY k ORDER BY ts, v) AS r FROM events`, "k, ts, v"},
 	{"best_per_window", `SELECT * FROM (SELECT window_start, k, v, ROW_NUMBER() OVER (PARTITION BY window_start ORDER BY v DESC, k) AS rn
 		FROM TUMBLE(events, ts, INTERVAL '10' SECOND)) t WHERE rn <= 2`, "window_start, rn"},
 }

@@ -120,6 +120,8 @@ func (b *batchRun) run(ctx context.Context, n plan.Node, emit Emit) error {
 			return err
 		}
 		return b.through(ctx, n.Input, op, emit)
+	case *plan.OverWindow:
+		return b.through(ctx, n.Input, NewOverWindow(n, b.ectx.Alloc), emit)
 	case *plan.Sort:
 		return b.through(ctx, n.Input, NewSort(n.Keys, n.Input.Schema().Types()), emit)
 	case *plan.Limit:
@@ -270,6 +272,8 @@ func streamOperator(n plan.Node, ectx *expr.EvalContext) (Operator, error) {
 		return NewHashAgg(n, ectx.Alloc)
 	case *plan.TopN:
 		return NewTopN(n, ectx.Alloc, n.Input.Kind().IsAppendOnly())
+	case *plan.OverWindow:
+		return NewOverWindow(n, ectx.Alloc), nil
 	}
 	return nil, errUnsupportedStream(n)
 }

@@ -12,7 +12,9 @@ import (
 // (by position, #i, when the binder gave no name).
 
 func (e *ColumnRef) String() string {
-	if e.Name != "" {
+	// A planner's own column (its name starts with a NUL, which no SQL
+	// name can) prints by position.
+	if e.Name != "" && e.Name[0] != 0 {
 		return e.Name
 	}
 	return fmt.Sprintf("#%d", e.Index)

@@ -275,7 +275,7 @@ func (n *Project) Explain() string {
 	parts := make([]string, len(n.Exprs))
 	for i, e := range n.Exprs {
 		parts[i] = e.String()
-		if name := n.Cols[i].Name; name != "" && name != e.String() {
+		if name := n.Cols[i].Name; name != "" && name[0] != 0 && name != e.String() {
 			parts[i] += " AS " + name
 		}
 	}

@@ -37,9 +37,6 @@ func (p *Planner) selectQuery(b *binder, sel *pg.SelectStmt, keepUntyped bool) (
 	if len(sel.ValuesLists) > 0 {
 		return p.values(b, sel.ValuesLists, nil)
 	}
-	if len(sel.WindowClause) > 0 {
-		return nil, pgerror.New(pgerror.FeatureNotSupported, "WINDOW clauses are not supported yet")
-	}
 	if sel.IntoClause != nil || len(sel.LockingClause) > 0 {
 		return nil, pgerror.New(pgerror.FeatureNotSupported, "SELECT INTO and locking clauses are not supported")
 	}
@@ -109,9 +106,34 @@ func (p *Planner) selectQuery(b *binder, sel *pg.SelectStmt, keepUntyped bool) (
 		input = &plan.ProjectSet{Input: input, Calls: setCalls, Cols: withCalls.schema()}
 		sc = withCalls
 	}
+	// Window calls run in an OverWindow whose columns the list reads.
+	targetList, overCalls, err := windowTargets(targetList)
+	if err != nil {
+		return nil, err
+	}
+	if len(overCalls) > 0 {
+		if len(sel.GroupClause) > 0 || sel.HavingClause != nil || len(setCalls) > 0 {
+			return nil, pgerror.New(pgerror.FeatureNotSupported, "window functions in a query with GROUP BY, HAVING or set-returning functions are not supported; compute the window over a subquery").
+				WithPosition(int(overCalls[0].fc.Location) + 1)
+		}
+		if input, sc, err = p.overWindow(b, input, sc, overCalls, sel.WindowClause); err != nil {
+			return nil, err
+		}
+	}
 	targets, names, err := p.targets(b, targetList, sc)
 	if err != nil {
 		return nil, err
+	}
+	for i, name := range names {
+		// A column named after a window call takes the function's name.
+		var k int
+		if _, err := fmt.Sscanf(name, windowPrefix+"%d", &k); err == nil && k < len(overCalls) {
+			names[i] = funcName(overCalls[k].fc.Funcname)
+		}
+	}
+	if len(overCalls) > 0 && len(b.aggs.calls) > 0 {
+		return nil, pgerror.New(pgerror.FeatureNotSupported, "aggregates beside window functions in one SELECT are not supported; aggregate in a subquery").
+			WithPosition(int(overCalls[0].fc.Location) + 1)
 	}
 	for i, name := range names {
 		// A column named after a set-returning function takes the
@@ -297,7 +319,7 @@ func (p *Planner) targets(b *binder, list []*pg.Node, sc *scope) ([]expr.Expr, [
 					return nil, nil, pgerror.New(pgerror.SyntaxError, "SELECT * with no tables specified is not valid").WithPosition(int(cr.Location) + 1)
 				}
 				for i, c := range sc.cols {
-					if isSetFuncColumn(c) {
+					if isSetFuncColumn(c) || isWindowColumn(c) {
 						continue
 					}
 					if table == "" || c.table == table {

@@ -23,9 +23,8 @@ import (
 // The planner recognises exactly this shape (a subquery in FROM whose list
 // has one of them with ORDER BY, and a conjunct rn <= N, rn < N or
 // rn = 1 in the outer WHERE) and plans a plan.TopN, which keeps only what
-// the filter lets through. Any other window function is refused (0A000):
-// computing the numbers of every row would make each change renumber the
-// whole partition.
+// the filter lets through. Other uses of window functions are planned as a
+// plan.OverWindow (over.go), which keeps and renumbers whole partitions.
 
 // topNLimitHint tells a user how to write what is supported.
 const topNLimitHint = "Window functions are supported as ROW_NUMBER(), RANK() or DENSE_RANK() OVER (PARTITION BY ... ORDER BY ...) AS rn in a subquery in FROM, filtered by rn <= N in the outer WHERE (Top-N per group, or rn = 1 to deduplicate)."
@@ -72,8 +71,7 @@ func (p *Planner) topNPattern(sel *pg.SelectStmt) (*topNSpec, *pg.Node, error) {
 			continue
 		}
 		if call != nil {
-			return nil, nil, pgerror.New(pgerror.FeatureNotSupported, "only one window function per query is supported").
-				WithPosition(int(fc.Location) + 1).WithHint(topNLimitHint)
+			return nil, sel.WhereClause, nil // several window calls: not a Top-N, an OverWindow
 		}
 		call, spec.target, spec.over = fc, i, fc.Over
 		spec.rankName = columnName(rt)
@@ -91,8 +89,7 @@ func (p *Planner) topNPattern(sel *pg.SelectStmt) (*topNSpec, *pg.Node, error) {
 	case "dense_rank":
 		spec.fn = plan.DenseRank
 	default:
-		return nil, nil, pgerror.New(pgerror.FeatureNotSupported, "window function %s is not supported", name).
-			WithPosition(pos).WithHint(topNLimitHint)
+		return nil, sel.WhereClause, nil // another window function: an OverWindow in the subquery
 	}
 	switch {
 	case len(call.Args) > 0 || call.AggStar || call.AggDistinct || call.AggFilter != nil:
@@ -130,8 +127,9 @@ func (p *Planner) topNPattern(sel *pg.SelectStmt) (*topNSpec, *pg.Node, error) {
 		rest = append(rest, c)
 	}
 	if !found {
-		return nil, nil, pgerror.New(pgerror.FeatureNotSupported, "%s() is supported only for Top-N: filter the subquery by %s <= N (or %s = 1) in the outer WHERE", strings.ToUpper(name), spec.rankName, spec.rankName).
-			WithPosition(pos).WithHint(topNLimitHint)
+		// No rank filter: every row keeps its number, which the
+		// subquery's OverWindow computes.
+		return nil, sel.WhereClause, nil
 	}
 	var where *pg.Node
 	switch len(rest) {

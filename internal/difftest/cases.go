@@ -406,6 +406,24 @@ func Matrix() []Case {
 		same("kv_dense_lowest_two", TableUpdates,
 			"SELECT id, v, r FROM (SELECT id, v, DENSE_RANK() OVER (ORDER BY v) AS r FROM kv) AS t WHERE r <= 2"),
 
+		// Window functions over whole partitions: an ORDER BY that is total
+		// (id is unique) makes row_number, lag and lead deterministic; over
+		// the stream, only values that peers share (running sums with the
+		// default RANGE frame, ranks, counts) are in the output.
+		same("kv_lag_lead", TableUpdates,
+			"SELECT id, k, v, lag(v) OVER (PARTITION BY k ORDER BY id) AS prev, lead(v, 1, -1) OVER (PARTITION BY k ORDER BY id) AS next, "+
+				"row_number() OVER (PARTITION BY k ORDER BY id) AS rn, first_value(g) OVER (PARTITION BY k ORDER BY id) AS first_g FROM kv"),
+		same("kv_running", TableUpdates,
+			"SELECT id, k, sum(v) OVER (PARTITION BY k ORDER BY id) AS running, count(v) OVER (PARTITION BY k ORDER BY id) AS nv, "+
+				"min(v) OVER (PARTITION BY k ORDER BY id) AS lo, max(g) OVER (PARTITION BY k ORDER BY id) AS hi_g, avg(v) OVER (PARTITION BY k ORDER BY id) AS mean FROM kv"),
+		same("kv_partition_totals", TableUpdates,
+			"SELECT id, k, count(*) OVER (PARTITION BY k) AS n, sum(v) OVER (PARTITION BY k) AS total FROM kv"),
+		same("ev_running_by_value", Streams,
+			"SELECT k, v, sum(v) OVER (PARTITION BY k ORDER BY v) AS s, rank() OVER (PARTITION BY k ORDER BY v) AS r, "+
+				"dense_rank() OVER (PARTITION BY k ORDER BY v) AS d, count(*) OVER (PARTITION BY k ORDER BY v) AS c FROM ev"),
+		same("ev_global_running_count", Streams,
+			"SELECT g, count(*) OVER (ORDER BY g) AS c, dense_rank() OVER (ORDER BY g) AS d FROM ev"),
+
 		// A keyed table under INSERT, UPDATE and DELETE.
 		same("kv_by_key", TableUpdates,
 			"SELECT k, count(*) AS n, count(v) AS nv, sum(v) AS total, min(v) AS lo, max(v) AS hi, avg(v) AS mean, "+
