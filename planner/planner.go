@@ -115,8 +115,11 @@ func (p *Planner) PlanView(sel *pg.SelectStmt, emitOnWindowClose bool, temporal 
 				return pgerror.New(pgerror.FeatureNotSupported, "a temporal join (FOR SYSTEM_TIME AS OF PROCTIME()) must be an inner or left join with the looked-up relation on the right")
 			case n.Temporal && !n.Left.Kind().IsAppendOnly():
 				return pgerror.New(pgerror.FeatureNotSupported, "a temporal join needs an append-only left side (a source or an APPEND ONLY table)")
-			case len(n.LeftKeys) == 0 && !singleRow(n.Left) && !singleRow(n.Right):
-				return pgerror.New(pgerror.FeatureNotSupported, "a join in a materialized view needs an equality between the two sides (ON a.k = b.k); cross joins are not supported")
+			case len(n.LeftKeys) == 0 && n.Type != plan.InnerJoin && !singleRow(n.Left) && !singleRow(n.Right):
+				// An inner join without an equality (a cross or theta
+				// join) pairs every row with every other; an outer one
+				// would need to track, per row, whether anything matched.
+				return pgerror.New(pgerror.FeatureNotSupported, "an outer join in a materialized view needs an equality between the two sides (ON a.k = b.k)")
 			case n.Residual != nil && n.Type != plan.InnerJoin:
 				return pgerror.New(pgerror.FeatureNotSupported, "an outer join in a materialized view takes only equalities between the two sides in ON; filter in WHERE instead")
 			}

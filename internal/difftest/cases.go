@@ -424,6 +424,13 @@ func Matrix() []Case {
 		same("ev_global_running_count", Streams,
 			"SELECT g, count(*) OVER (ORDER BY g) AS c, dense_rank() OVER (ORDER BY g) AS d FROM ev"),
 
+		// Joins without an equality: every row of one side meets every row
+		// of the other, and the condition decides.
+		same("kv_theta_join", TableUpdates,
+			"SELECT a.id AS a_id, b.id AS b_id, a.v AS av, b.v AS bv FROM kv a JOIN kv b ON a.v + 5 < b.v WHERE a.k = 0 AND b.k = 1"),
+		same("kv_cross_join", TableUpdates,
+			"SELECT a.id AS a_id, b.g AS b_g FROM kv a CROSS JOIN kv b WHERE a.k = 2 AND b.k = 0"),
+
 		// A keyed table under INSERT, UPDATE and DELETE.
 		same("kv_by_key", TableUpdates,
 			"SELECT k, count(*) AS n, count(v) AS nv, sum(v) AS total, min(v) AS lo, max(v) AS hi, avg(v) AS mean, "+
