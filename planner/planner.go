@@ -80,8 +80,9 @@ func (p *Planner) PlanView(sel *pg.SelectStmt, emitOnWindowClose bool, temporal 
 	}
 	if hasSubqueries(n) {
 		// Subqueries that decorrelate into joins run incrementally as
-		// joins: IN and [NOT] EXISTS in WHERE, scalar aggregates.
-		for _, rewrite := range []func(*pg.SelectStmt) *pg.SelectStmt{semiJoins, scalarJoins} {
+		// joins: IN and [NOT] EXISTS in WHERE, scalar aggregates, and ANY
+		// and ALL as comparisons with aggregates.
+		for _, rewrite := range []func(*pg.SelectStmt) *pg.SelectStmt{quantified, semiJoins, scalarJoins} {
 			rewritten := rewrite(sel)
 			if rewritten == nil {
 				continue

@@ -424,6 +424,15 @@ func Matrix() []Case {
 		same("ev_global_running_count", Streams,
 			"SELECT g, count(*) OVER (ORDER BY g) AS c, dense_rank() OVER (ORDER BY g) AS d FROM ev"),
 
+		// ANY and ALL over a subquery, as comparisons with its aggregates
+		// (NULLs in the subquery included).
+		same("kv_above_any", TableUpdates, "SELECT id, v FROM kv WHERE v > ANY (SELECT v FROM kv WHERE k = 0)"),
+		same("kv_at_most_any", TableUpdates, "SELECT id, v FROM kv WHERE v <= ANY (SELECT v FROM kv WHERE k = 1) AND k <> 1"),
+		same("kv_not_any", TableUpdates, "SELECT id FROM kv WHERE v <> ANY (SELECT v FROM kv WHERE k = 2)"),
+		same("kv_above_all", TableUpdates, "SELECT id, v FROM kv WHERE v >= ALL (SELECT v FROM kv WHERE k = 1)"),
+		same("kv_below_all", TableUpdates, "SELECT id, v FROM kv WHERE v < ALL (SELECT v FROM kv WHERE k = 2 AND v IS NOT NULL)"),
+		same("kv_equal_all", TableUpdates, "SELECT id FROM kv WHERE v = ALL (SELECT v FROM kv WHERE k = 0 AND id < 3)"),
+
 		// Joins without an equality: every row of one side meets every row
 		// of the other, and the condition decides.
 		same("kv_theta_join", TableUpdates,
