@@ -69,7 +69,9 @@ func quantifiedCondition(sl *pg.SubLink) *pg.Node {
 		return pg.MakeAExprNode(pg.A_Expr_Kind_AEXPR_OP, []*pg.Node{pg.MakeStrNode(op)}, l, r, loc)
 	}
 	agg := func(fn string) *pg.Node { return aggregateOf(sub, fn, loc) }
-	or := func(a, b *pg.Node) *pg.Node { return pg.MakeBoolExprNode(pg.BoolExprType_OR_EXPR, []*pg.Node{a, b}, loc) }
+	or := func(a, b *pg.Node) *pg.Node {
+		return pg.MakeBoolExprNode(pg.BoolExprType_OR_EXPR, []*pg.Node{a, b}, loc)
+	}
 	and := func(ns ...*pg.Node) *pg.Node { return pg.MakeBoolExprNode(pg.BoolExprType_AND_EXPR, ns, loc) }
 	empty := func() *pg.Node { return cmp("=", agg("count*"), pg.MakeAConstIntNode(0, loc)) }
 	noNulls := func() *pg.Node { return cmp("=", agg("count*"), agg("count")) }
