@@ -337,40 +337,5 @@ var errStop = errors.New("stop")
 // subqueries. It walks any message generically, so that every expression
 // form PostgreSQL's grammar has is covered.
 func replaceSetFuncs(m protoreflect.Message, f func(*pg.FuncCall) (*pg.Node, error)) error {
-	if _, isSubLink := m.Interface().(*pg.SubLink); isSubLink {
-		return nil
-	}
-	var err error
-	visit := func(v protoreflect.Value, set func(protoreflect.Value)) bool {
-		child := v.Message()
-		if node, ok := child.Interface().(*pg.Node); ok && isSetFuncCall(node) {
-			var repl *pg.Node
-			if repl, err = f(node.GetFuncCall()); err != nil {
-				return false
-			}
-			set(protoreflect.ValueOfMessage(repl.ProtoReflect()))
-			return true
-		}
-		err = replaceSetFuncs(child, f)
-		return err == nil
-	}
-	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		if fd.Kind() != protoreflect.MessageKind {
-			return true
-		}
-		if fd.IsList() {
-			l := v.List()
-			for i := 0; i < l.Len(); i++ {
-				if !visit(l.Get(i), func(nv protoreflect.Value) { l.Set(i, nv) }) {
-					return false
-				}
-			}
-			return true
-		}
-		if fd.IsMap() {
-			return true
-		}
-		return visit(v, func(nv protoreflect.Value) { m.Set(fd, nv) })
-	})
-	return err
+	return replaceCalls(m, func(fc *pg.FuncCall) bool { return setFuncNames[funcName(fc.Funcname)] }, f)
 }
