@@ -845,6 +845,8 @@ func timeTerm(e expr.Expr) (col int, offset int64, ok bool) {
 
 // splitJoinCondition takes the equalities between a left and a right column
 // of the same type as hash keys and keeps the rest as a residual predicate.
+// Integer columns of different widths are keys too: the row codec encodes
+// every integer as 64 bits, so equal values have equal keys.
 func splitJoinCondition(j *plan.Join, cond expr.Expr, nLeft int) {
 	var conj []expr.Expr
 	if and, ok := cond.(*expr.And); ok {
@@ -856,9 +858,9 @@ func splitJoinCondition(j *plan.Join, cond expr.Expr, nLeft int) {
 	for _, c := range conj {
 		call, ok := c.(*expr.Call)
 		if ok && call.Fn.Name == "=" && len(call.Args) == 2 {
-			l, lok := call.Args[0].(*expr.ColumnRef)
-			r, rok := call.Args[1].(*expr.ColumnRef)
-			if lok && rok && l.T == r.T {
+			l, lok := keyColumn(call.Args[0])
+			r, rok := keyColumn(call.Args[1])
+			if lok && rok && (l.T == r.T || l.T.IsInteger() && r.T.IsInteger()) {
 				if l.Index >= nLeft && r.Index < nLeft {
 					l, r = r, l
 				}
@@ -878,6 +880,18 @@ func splitJoinCondition(j *plan.Join, cond expr.Expr, nLeft int) {
 	default:
 		j.Residual = &expr.And{Args: rest}
 	}
+}
+
+// keyColumn returns the column of a join key: the column itself, or one an
+// implicit cast widens from a narrower integer.
+func keyColumn(e expr.Expr) (*expr.ColumnRef, bool) {
+	if c, ok := e.(*expr.Cast); ok && c.To.IsInteger() {
+		if ref, ok := c.Arg.(*expr.ColumnRef); ok && ref.T.IsInteger() {
+			return ref, true
+		}
+	}
+	ref, ok := e.(*expr.ColumnRef)
+	return ref, ok
 }
 
 // windowFunction binds TUMBLE(rel, time_col, size [, offset]) and
