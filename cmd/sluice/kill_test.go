@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -318,6 +319,13 @@ func TestKafkaSinksSurviveRepeatedSIGKILL(t *testing.T) {
 		t.Error("the webhook receiver never failed a request; the test meant it to")
 	}
 	k.awaitRows("the Parquet file sink", func() []string { return readParquetWindows(t, parquets, cutoff) }, k.wantWindows())
+	// The same files through an independent reader: parquetjs.
+	if got, ok := readParquetWithParquetjs(t, parquets, cutoff); ok {
+		sort.Strings(got)
+		if want := k.wantWindows(); strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("parquetjs reads %d rows from the Parquet files, want %d; first differences:\n%s", len(got), len(want), firstDifferences(got, want))
+		}
+	}
 	k.awaitRows("the file sink", func() []string {
 		var rows []string
 		err := filepath.WalkDir(files, func(path string, d os.DirEntry, err error) error {
@@ -458,6 +466,55 @@ func readParquetWindows(t *testing.T, dir, cutoff string) []string {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// readParquetWithParquetjs reads every published Parquet file under dir with
+// parquetjs (testdata/clients/parquet, installed by .ci/run), an
+// implementation independent of arrow-go's, as "window_start k n" rows
+// before cutoff. ok is false when node or parquetjs is missing (a failure
+// under SLUICE_TEST_SERVICES=required).
+func readParquetWithParquetjs(t *testing.T, dir, cutoff string) (rows []string, ok bool) {
+	t.Helper()
+	reader, err := filepath.Abs("../../testdata/clients/parquet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, nodeErr := exec.LookPath("node")
+	_, modErr := os.Stat(filepath.Join(reader, "node_modules", "@dsnp", "parquetjs"))
+	if nodeErr != nil || modErr != nil {
+		msg := "node and parquetjs are needed to read the Parquet files independently (cd testdata/clients/parquet && npm ci)"
+		if os.Getenv("SLUICE_TEST_SERVICES") == "required" {
+			t.Fatalf("%s (SLUICE_TEST_SERVICES=required)", msg)
+		}
+		t.Logf("skipping the independent read: %s", msg)
+		return nil, false
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "*.parquet"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no Parquet files in %s (%v)", dir, err)
+	}
+	out, err := exec.Command("node", append([]string{filepath.Join(reader, "read.js")}, files...)...).Output()
+	if err != nil {
+		t.Fatalf("parquetjs: %v", err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		var row struct {
+			WindowStart string `json:"window_start"`
+			K           int
+			N           json.Number
+		}
+		if err := json.Unmarshal([]byte(line), &row); err != nil {
+			t.Fatalf("parquetjs row %q: %v", line, err)
+		}
+		ts, err := time.Parse(time.RFC3339Nano, row.WindowStart)
+		if err != nil {
+			t.Fatalf("parquetjs row %q: %v", line, err)
+		}
+		if ws := ts.UTC().Format("2006-01-02 15:04:05"); ws < cutoff {
+			rows = append(rows, fmt.Sprintf("%s %d %s", ws, row.K, row.N))
+		}
+	}
+	return rows, true
 }
 
 // readTotalsTopic reads the totals_out topic as a read_committed consumer
