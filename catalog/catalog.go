@@ -48,7 +48,10 @@ type Object struct {
 	Format    string // "PLAIN JSON", "" when none
 	Watermark *Watermark
 
-	// Tables.
+	// Tables. AppendOnly is also set on a materialized view whose rows are
+	// never retracted (its plan is append-only: a filter or projection of a
+	// source, an EMIT ON WINDOW CLOSE aggregation), so that what reads it
+	// (an append-only sink, a view's min/max) may rely on that.
 	PrimaryKey []int
 	AppendOnly bool
 

@@ -327,7 +327,8 @@ func (e *Engine) createView(ctx context.Context, s *parser.CreateMaterializedVie
 		return err
 	}
 	obj := &catalog.Object{Kind: catalog.MaterializedView, Name: s.Name.Name, Schema: v.Schema, SQL: s.Text(),
-		DependsOn: v.DependsOn, Query: s.QueryText, EmitOnWindowClose: s.EmitOnWindowClose}
+		DependsOn: v.DependsOn, Query: s.QueryText, EmitOnWindowClose: s.EmitOnWindowClose,
+		AppendOnly: v.Plan.Kind().IsAppendOnly()}
 	rt, err := e.startView(obj, v.Plan)
 	if err != nil {
 		return err

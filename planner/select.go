@@ -660,7 +660,7 @@ func (p *Planner) scan(name string, pos int) (*plan.Scan, error) {
 		s.RelKind, s.AppendOnlyInput = plan.RelTable, o.AppendOnly
 	case catalog.MaterializedView:
 		s.RelKind = plan.RelMaterializedView
-		s.AppendOnlyInput = o.EmitOnWindowClose
+		s.AppendOnlyInput = o.EmitOnWindowClose || o.AppendOnly
 	}
 	if o.Watermark != nil {
 		s.EventTime = o.Watermark.Column
