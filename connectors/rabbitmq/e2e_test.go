@@ -68,6 +68,11 @@ func TestSQLAggregateOverRabbitMQ(t *testing.T) {
 		got := queryRows(t, ctx, conn, "SELECT customer, n, total FROM totals ORDER BY customer")
 		return slices.Equal(got, wantRows), fmt.Sprintf("have %q, want %q", got, wantRows)
 	})
+	// The backlog is the queue's ready messages as RabbitMQ last said (at
+	// most a second ago): a number between none and all of them.
+	if backlog := sourceCounter(t, ctx, conn, "orders", "backlog"); backlog < 0 || backlog > n {
+		t.Errorf("backlog = %d, want a count of the queue's messages", backlog)
+	}
 	if bad := sourceCounter(t, ctx, conn, "orders", "error_rows"); bad != int64(malformed) {
 		t.Errorf("error_rows = %d, want the %d malformed messages", bad, malformed)
 	}

@@ -64,6 +64,7 @@ type Source struct {
 var (
 	_ connectors.Source             = (*Source)(nil)
 	_ connectors.CheckpointedReader = (*reader)(nil)
+	_ connectors.BacklogReader      = (*reader)(nil)
 )
 
 // NewSource checks the configuration and, unless the source is being
@@ -321,6 +322,10 @@ type reader struct {
 	// acked is the highest tag Acknowledge has acknowledged.
 	ackMu sync.Mutex
 	acked uint64
+	// backlog is the queue's ready messages as last asked (at most once
+	// a second), and when.
+	backlog   int64
+	backlogAt time.Time
 
 	dec    format.Decoder
 	failed error // the channel is gone: every later Next reports it
@@ -416,6 +421,29 @@ func (r *reader) finish(b *connectors.Batch) {
 	if r.lastTag > 0 {
 		b.Position = connectors.Position(fmt.Sprintf("%d:%d", r.gen, r.lastTag))
 	}
+}
+
+// Backlog is how many messages the queue holds ready for delivery, asked of
+// RabbitMQ on a channel of its own (a passive declare) at most once a
+// second.
+func (r *reader) Backlog() (int64, bool) {
+	if r.conn == nil || r.conn.IsClosed() {
+		return 0, false
+	}
+	if time.Since(r.backlogAt) >= time.Second {
+		r.backlogAt = time.Now()
+		ch, err := r.conn.Channel()
+		if err != nil {
+			return 0, false
+		}
+		q, err := ch.QueueDeclarePassive(r.src.queue, r.src.durable, false, false, false, nil)
+		ch.Close()
+		if err != nil {
+			return 0, false
+		}
+		r.backlog = int64(q.Messages)
+	}
+	return r.backlog, true
 }
 
 // Acknowledge acknowledges every delivery up to pos, which a checkpoint now
