@@ -126,6 +126,10 @@ type SourceConfig struct {
 	// of; without checkpoints nothing would ever tell it, so it lets go of a
 	// batch once the engine has taken it.
 	Checkpoints bool
+	// RequestCheckpoint, with checkpoints, asks for one soon rather than at
+	// the next interval: a source whose client waits for its rows to be
+	// durable (HTTP ingest) calls it. nil without checkpoints.
+	RequestCheckpoint func()
 	// Recovering is set when the source is created again at start-up from
 	// the stored catalog: NewSource must then not fail because the outside
 	// system is unreachable (readers retry), only for a bad configuration.

@@ -139,6 +139,9 @@ func (e *Engine) openSource(ctx context.Context, statement string, obj *catalog.
 	}
 	cfg := connectors.SourceConfig{Name: obj.Name, Schema: schema, Options: validated, Alloc: e.alloc, Includes: includes,
 		Recovering: e.replaying, Checkpoints: e.store != nil}
+	if e.store != nil {
+		cfg.RequestCheckpoint = e.coord.RequestCheckpoint
+	}
 	if cfg.Format, err = formatClause("connector "+strconv.Quote(name), format, conn.Encodes); err != nil {
 		return nil, err
 	}

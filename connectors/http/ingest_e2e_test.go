@@ -9,6 +9,7 @@ import (
 	nethttp "net/http"
 	"net/http/httptest"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/sluicedb/sluice/catalog"
 	"github.com/sluicedb/sluice/connectors"
+	"github.com/sluicedb/sluice/engine"
 	httpconn "github.com/sluicedb/sluice/connectors/http"
 	"github.com/sluicedb/sluice/internal/testserver"
 )
@@ -271,4 +273,62 @@ func showSources(t *testing.T, ctx context.Context, conn *pgx.Conn, source strin
 		t.Fatal(err)
 	}
 	return out
+}
+
+// With a data directory, a request is answered 200 only once a checkpoint
+// holds its rows: an engine that stops right after (with no checkpoint of
+// its own, as a crash would) comes back with every row it answered 200.
+func TestSQLIngestAnswersOnceTheRowsAreDurable(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	dataDir := t.TempDir()
+	open := func() (*testserver.Server, *httptest.Server) {
+		var srv *testserver.Server
+		hub := httpconn.NewIngest(httpconn.IngestOptions{Exists: func(name string) bool {
+			o, ok := srv.Engine.Catalog().Get(name)
+			return ok && o.Kind == catalog.Source && o.Connector == "http"
+		}})
+		// Checkpoints only when asked: the requests ask.
+		srv = testserver.StartWith(t, engine.Options{Connectors: connectors.NewRegistry(httpconn.Connector(hub)),
+			DataDir: dataDir, CheckpointInterval: time.Hour})
+		web := httptest.NewServer(hub)
+		t.Cleanup(web.Close)
+		return srv, web
+	}
+	srv, web := open()
+	conn, err := srv.Connect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	execSQL(t, ctx, conn, `CREATE SOURCE clicks (user_id INT, url TEXT) WITH (connector = 'http') FORMAT PLAIN ENCODE JSON`,
+		`CREATE MATERIALIZED VIEW per_url AS SELECT url, count(*) AS n, sum(user_id) AS users FROM clicks GROUP BY url`)
+	conn.Close(ctx)
+	client := &ingestClient{url: web.URL + "/ingest/clicks", statuses: map[int]int{}}
+	want := map[string][2]int64{}
+	for i := 0; i < 20; i++ {
+		url := fmt.Sprintf("/p%d", i%3)
+		a := client.post(t, "application/json", fmt.Sprintf(`{"user_id": %d, "url": %q}`, i, url), true)
+		if a.status != 200 {
+			t.Fatalf("answer %d %+v", a.status, a.body)
+		}
+		w := want[url]
+		want[url] = [2]int64{w[0] + 1, w[1] + int64(i)}
+	}
+	srv.Stop() // no last checkpoint: only what the answers waited for is kept
+
+	srv, _ = open()
+	conn, err = srv.Connect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var wantRows []string
+	for url, w := range want {
+		wantRows = append(wantRows, line(url, w[0], w[1]))
+	}
+	sort.Strings(wantRows)
+	got := query(t, ctx, conn, "SELECT url, n, users FROM per_url ORDER BY url")
+	if strings.Join(got, "\n") != strings.Join(wantRows, "\n") {
+		t.Errorf("after the restart the view has\n%s\nwant every row answered 200:\n%s", strings.Join(got, "\n"), strings.Join(wantRows, "\n"))
+	}
 }

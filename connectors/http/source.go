@@ -35,6 +35,11 @@ type Source struct {
 	token         *[sha256.Size]byte // the SHA-256 of auth.token; nil: no auth
 	maxBody       int64
 	acceptTimeout time.Duration
+	// With checkpoints, a request is answered once a checkpoint holds its
+	// rows (every reader has been acknowledged past them), and asks for
+	// that checkpoint at once.
+	durable           bool
+	requestCheckpoint func()
 
 	// slots holds a token per request in progress: the bounded queue.
 	slots chan struct{}
@@ -78,6 +83,9 @@ func NewSource(_ context.Context, hub *Ingest, cfg connectors.SourceConfig) (*So
 		encodeOpts: cfg.Format.Options,
 		alloc:      cfg.Alloc,
 		readers:    map[*reader]struct{}{},
+
+		durable:           cfg.Checkpoints && cfg.RequestCheckpoint != nil,
+		requestCheckpoint: cfg.RequestCheckpoint,
 	}
 	if s.alloc == nil {
 		s.alloc = memory.DefaultAllocator
@@ -205,6 +213,13 @@ type offer struct {
 	state       offerState
 	why         error // why it was aborted
 	decided     chan struct{}
+
+	// With checkpoints: the readers that have returned the offer and not
+	// yet been acknowledged past it; durable is closed when none is left
+	// (or with notDurable set, when one closed first).
+	unacked    int
+	durable    chan struct{}
+	notDurable error
 }
 
 type offerState uint8
@@ -221,7 +236,14 @@ var (
 	errTimeout  = errors.New("the pipeline did not take the rows in time (accept.timeout): Sluice is behind")
 	errGone     = errors.New("a reader of this source stopped (a view was dropped or Sluice is shutting down) before taking the rows")
 	errDropped  = errors.New("the source was dropped")
+	// errNotDurable: the rows reached the views, but no checkpoint holds
+	// them, so a crash now would lose them.
+	errNotDurable = errors.New("the rows reached the pipeline but no checkpoint holds them yet (a view stopped reading, or Sluice is stopping); they may be lost in a crash")
 )
+
+// durableWait bounds how long a request waits for a checkpoint to hold its
+// rows once the pipeline has taken them.
+const durableWait = 30 * time.Second
 
 // deliver hands o to every open reader and waits until they have all taken
 // it (nil: the rows are in the pipeline) or until it is aborted (the error
@@ -239,6 +261,7 @@ func (s *Source) deliver(ctx context.Context, o *offer) error {
 		return errNoReader
 	}
 	o.need = len(s.readers)
+	o.unacked, o.durable = o.need, make(chan struct{})
 	for r := range s.readers {
 		r.queue = append(r.queue, o)
 		r.notify()
@@ -256,14 +279,31 @@ func (s *Source) deliver(ctx context.Context, o *offer) error {
 		why = ctx.Err()
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if o.state == offerPending {
 		s.abortLocked(o, why)
 	}
-	if o.state == offerCommitted {
+	committed := o.state == offerCommitted
+	s.mu.Unlock()
+	if !committed {
+		return o.why
+	}
+	if !s.durable {
 		return nil
 	}
-	return o.why
+	// Answer once a checkpoint holds the rows, and ask for it now.
+	s.requestCheckpoint()
+	wait := time.NewTimer(durableWait)
+	defer wait.Stop()
+	select {
+	case <-o.durable:
+	case <-wait.C:
+		return errNotDurable
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return o.notDurable
 }
 
 // abortLocked aborts a pending offer: it leaves the queues of the readers
@@ -306,11 +346,41 @@ type reader struct {
 
 	queue  []*offer // guarded by src.mu
 	closed bool     // guarded by src.mu
+	// returned are the offers Next returned that no checkpoint holds yet,
+	// with their positions (guarded by src.mu).
+	returned []returnedOffer
 
 	delivered int64 // offers returned by Next: the Position
 }
 
-var _ connectors.Reader = (*reader)(nil)
+var _ connectors.CheckpointedReader = (*reader)(nil)
+
+type returnedOffer struct {
+	o   *offer
+	pos int64
+}
+
+// Acknowledge tells the offers up to pos that this reader's checkpoint
+// holds them; an offer every reader has been told of is durable.
+func (r *reader) Acknowledge(_ context.Context, pos connectors.Position) error {
+	n, err := strconv.ParseInt(string(pos), 10, 64)
+	if err != nil {
+		return nil // not a position of this reader
+	}
+	s := r.src
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := 0
+	for ; k < len(r.returned) && r.returned[k].pos <= n; k++ {
+		o := r.returned[k].o
+		o.unacked--
+		if o.unacked == 0 && o.notDurable == nil {
+			close(o.durable)
+		}
+	}
+	r.returned = r.returned[k:]
+	return nil
+}
 
 // notify wakes Next; src.mu is held.
 func (r *reader) notify() {
@@ -341,6 +411,11 @@ func (r *reader) Next(ctx context.Context) (connectors.Batch, error) {
 		// decided is closed now, so state is final.
 		if o.state == offerCommitted {
 			r.delivered++
+			if r.src.durable {
+				r.src.mu.Lock()
+				r.returned = append(r.returned, returnedOffer{o: o, pos: r.delivered})
+				r.src.mu.Unlock()
+			}
 			return connectors.Batch{
 				Record:   o.rec,
 				Errors:   o.errs,
@@ -395,5 +470,13 @@ func (r *reader) Close() error {
 	r.closed = true
 	delete(s.readers, r)
 	s.abortQueuedLocked(r, errGone)
+	// What it returned and no checkpoint holds will not become durable.
+	for _, ro := range r.returned {
+		if ro.o.notDurable == nil {
+			ro.o.notDurable = errNotDurable
+			close(ro.o.durable)
+		}
+	}
+	r.returned = nil
 	return nil
 }
