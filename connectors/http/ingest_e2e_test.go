@@ -20,8 +20,8 @@ import (
 
 	"github.com/sluicedb/sluice/catalog"
 	"github.com/sluicedb/sluice/connectors"
-	"github.com/sluicedb/sluice/engine"
 	httpconn "github.com/sluicedb/sluice/connectors/http"
+	"github.com/sluicedb/sluice/engine"
 	"github.com/sluicedb/sluice/internal/testserver"
 )
 
