@@ -23,7 +23,7 @@ import (
 
 const brokerAddr = "127.0.0.1:1883"
 
-// Through SQL: ten thousand QoS 1 messages from four devices, a few
+// Through SQL: 25,000 QoS 1 messages from four devices, a few
 // malformed, into a source with INCLUDE topic and a tumbling-window view;
 // the view converges to the aggregate computed here, and error_rows counts
 // the malformed messages.
@@ -71,7 +71,7 @@ func TestSQLTumblingWindowOverMQTT(t *testing.T) {
 		return bad > 0, fmt.Sprint(bad, " error rows")
 	})
 
-	const n = 10_000
+	const n = 25_000
 	start := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
 	type key struct{ window, topic string }
 	want := map[key][2]int64{}
