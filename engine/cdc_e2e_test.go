@@ -128,6 +128,11 @@ func TestCDCViewEqualsPostgreSQLAcrossARestart(t *testing.T) {
 	conn = connect(t, ctx, second)
 	workload(100)
 	awaitRows(t, ctx, conn, query, oracle())
+	// The backlog is the WAL PostgreSQL has written beyond what was read:
+	// known once streaming, never negative.
+	if backlog := sourceCounter(t, ctx, conn, "orders", "backlog"); backlog < 0 {
+		t.Errorf("backlog = %d", backlog)
+	}
 	exec(t, conn, "DROP MATERIALIZED VIEW spend")
 	exec(t, conn, "DROP TABLE orders")
 	var slots int

@@ -30,6 +30,8 @@ type item struct {
 	walStart  pglogrepl.LSN
 	size      int
 	keepalive pglogrepl.LSN
+	// serverEnd is the end of the server's WAL as the message said.
+	serverEnd pglogrepl.LSN
 	err       error
 }
 
@@ -168,7 +170,7 @@ func (p *pump) loop(ctx context.Context) error {
 						return err
 					}
 				}
-				it = item{keepalive: ka.ServerWALEnd}
+				it = item{keepalive: ka.ServerWALEnd, serverEnd: ka.ServerWALEnd}
 			case pglogrepl.XLogDataByteID:
 				x, err := pglogrepl.ParseXLogData(m.Data[1:])
 				if err != nil {
@@ -180,7 +182,7 @@ func (p *pump) loop(ctx context.Context) error {
 				if err != nil {
 					return fmt.Errorf("postgres-cdc: decoding pgoutput at %s: %w", x.WALStart, err)
 				}
-				it = item{msg: lm, walStart: x.WALStart, size: len(x.WALData)}
+				it = item{msg: lm, walStart: x.WALStart, size: len(x.WALData), serverEnd: x.ServerWALEnd}
 			default:
 				continue
 			}

@@ -36,6 +36,9 @@ type reader struct {
 	txnLSN  pglogrepl.LSN // the open transaction's final LSN, for messages
 	pos     pglogrepl.LSN // the end of the last complete transaction
 	emitted pglogrepl.LSN // the position of the last batch returned
+	// serverEnd is the end of the server's WAL as last heard: how far
+	// PostgreSQL is ahead of what was read is the backlog.
+	serverEnd pglogrepl.LSN
 	errs    []connectors.RecordError
 	bytes   int64
 	// failed is the error that stopped the pump, returned once the
@@ -149,6 +152,7 @@ func (r *reader) discard() {
 
 // handle applies one message to the batch being built.
 func (r *reader) handle(ctx context.Context, it item) {
+	r.serverEnd = max(r.serverEnd, it.serverEnd)
 	if it.msg == nil { // a keepalive: all before its WAL end has been sent
 		if !r.inTxn && it.keepalive > r.pos {
 			r.pos = it.keepalive
@@ -465,4 +469,16 @@ func (r *reader) Close() error {
 	r.closeSide()
 	r.rows.release()
 	return nil
+}
+
+var _ connectors.BacklogReader = (*reader)(nil)
+
+// Backlog is how many bytes of WAL the server has written beyond the last
+// complete transaction read (which counts every change in the database, not
+// only this table's).
+func (r *reader) Backlog() (int64, bool) {
+	if r.snap != nil || r.serverEnd == 0 {
+		return 0, false
+	}
+	return int64(max(r.serverEnd, r.pos) - r.pos), true
 }
