@@ -39,8 +39,8 @@ type reader struct {
 	// serverEnd is the end of the server's WAL as last heard: how far
 	// PostgreSQL is ahead of what was read is the backlog.
 	serverEnd pglogrepl.LSN
-	errs    []connectors.RecordError
-	bytes   int64
+	errs      []connectors.RecordError
+	bytes     int64
 	// failed is the error that stopped the pump, returned once the
 	// complete transactions before it have been.
 	failed error
