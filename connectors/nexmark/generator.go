@@ -3,6 +3,7 @@ package nexmark
 import (
 	"math"
 	"math/bits"
+	"slices"
 	"strconv"
 )
 
@@ -367,17 +368,20 @@ func (g *generator) extra(size, average int) []byte {
 	// Six letters per 31-bit draw, lowest digit in base 26 first. Java's
 	// remainder of a negative int is negative, which gives letters below
 	// 'a'; kept, to match the reference byte for byte.
+	g.buf = slices.Grow(g.buf, n)
+	out := g.buf[start : start+n]
 	var rnd, left int32
-	for ; n > 0; n-- {
+	for i := range out {
 		if left == 0 {
 			rnd = g.r.nextInt32()
 			left = 6
 		}
-		g.buf = append(g.buf, byte('a'+rnd%26))
+		out[i] = byte('a' + rnd%26)
 		rnd /= 26
 		left--
 	}
-	return g.buf[start:]
+	g.buf = g.buf[:start+n]
+	return out
 }
 
 // appendBaseURL appends a URL of three random path segments.
