@@ -279,6 +279,9 @@ type appender struct {
 	i64   *array.Int64Builder
 	str   *array.StringBuilder
 	ts    *array.TimestampBuilder
+	// bytesPerRow is the string bytes per row of the last batch, to
+	// reserve the next batch's data at once rather than grow it.
+	bytesPerRow int
 }
 
 // reader generates one split: its m-th row is the event of type-local
@@ -330,6 +333,11 @@ func (r *reader) Next(ctx context.Context) (connectors.Batch, error) {
 		}
 		rows := r.generate(n)
 		if rows > 0 {
+			for i := range r.appenders {
+				if a := &r.appenders[i]; a.str != nil {
+					a.bytesPerRow = a.str.DataLen()/rows + 1
+				}
+			}
 			return connectors.Batch{
 				Record:   r.rb.NewRecordBatch(),
 				Position: connectors.Position(strconv.FormatInt(r.row, 10)),
@@ -385,6 +393,7 @@ func (r *reader) generate(n int) int {
 			a.i64.Reserve(n)
 		case a.str != nil:
 			a.str.Reserve(n)
+			a.str.ReserveData(n * a.bytesPerRow)
 		default:
 			a.ts.Reserve(n)
 		}
