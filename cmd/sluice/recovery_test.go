@@ -95,39 +95,21 @@ func TestAcknowledgedStateSurvivesSIGKILL(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close(ctx)
-	query := func(sql string) string {
-		t.Helper()
-		rows, err := conn.Query(ctx, sql, pgx.QueryExecModeSimpleProtocol)
-		if err != nil {
-			t.Fatalf("%s: %v", sql, err)
-		}
-		defer rows.Close()
-		var out []string
-		for rows.Next() {
-			var vals []string
-			for _, v := range rows.RawValues() {
-				vals = append(vals, string(v))
-			}
-			out = append(out, strings.Join(vals, " "))
-		}
-		if err := rows.Err(); err != nil {
-			t.Fatalf("%s: %v", sql, err)
-		}
-		return strings.Join(out, "; ")
-	}
-	if got, want := query("SELECT * FROM users ORDER BY id"), "1 ada; 2 bo"; got != want {
+	// The rows of sql joined by "; " (query is kill_test.go's).
+	rowsOf := func(sql string) string { return strings.Join(query(t, ctx, conn, sql), "; ") }
+	if got, want := rowsOf("SELECT * FROM users ORDER BY id"), "1 ada; 2 bo"; got != want {
 		t.Errorf("users = %q, want %q", got, want)
 	}
-	if got, want := query("SELECT * FROM log"), "first; second"; got != want {
+	if got, want := rowsOf("SELECT * FROM log"), "first; second"; got != want {
 		t.Errorf("log = %q, want %q", got, want)
 	}
-	if got, want := query("SELECT * FROM user_count"), "2"; got != want {
+	if got, want := rowsOf("SELECT * FROM user_count"), "2"; got != want {
 		t.Errorf("user_count = %q, want %q", got, want)
 	}
 	// The view over the file is rebuilt from the file.
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		got := query("SELECT * FROM per_k ORDER BY k")
+		got := rowsOf("SELECT * FROM per_k ORDER BY k")
 		if got == "0 25 1200; 1 25 1225; 2 25 1250; 3 25 1275" {
 			break
 		}
@@ -136,7 +118,7 @@ func TestAcknowledgedStateSurvivesSIGKILL(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond) // the file is re-read: poll for the result
 	}
-	if got := query("SELECT count(*) FROM (SELECT 1) x"); got != "1" {
+	if got := rowsOf("SELECT count(*) FROM (SELECT 1) x"); got != "1" {
 		t.Fatal(got)
 	}
 	if _, err := conn.Exec(ctx, "CREATE TABLE dropped (x INT)"); err != nil {
