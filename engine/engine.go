@@ -459,24 +459,15 @@ func (e *Engine) readSplit(ctx context.Context, src *sourceRuntime, stats *execu
 // split's position after it, so that the dataflow knows the position of
 // what it has processed when a checkpoint passes.
 func (e *Engine) pump(ctx context.Context, src *sourceRuntime, stats *executor.SourceStats, r connectors.Reader, splitID string, index int, flow *executor.Dataflow, pos *connectors.Position, activity *splitActivity) error {
-	backlog, _ := r.(connectors.BacklogReader)
 	for {
 		b, err := r.Next(ctx)
 		if err != nil {
 			return err
 		}
-		if backlog != nil {
-			if n, ok := backlog.Backlog(); ok {
-				stats.SetBacklog(index, n)
-			}
-		}
+		countBatch(stats, r, index, b)
 		if b.Record != nil && b.Record.NumRows() > 0 {
 			activity.touch(index)
 		}
-		for _, re := range b.Errors {
-			stats.RecordError(fmt.Sprintf("%s: %v", re.Where, re.Err))
-		}
-		stats.Bytes.Add(b.Bytes)
 		if b.Position != "" {
 			*pos = b.Position
 		}
@@ -522,6 +513,21 @@ func withProcTime(rec arrow.Record, col int, schema *arrow.Schema, now time.Time
 	cols = append(cols, times)
 	cols = append(cols, rec.Columns()[col:]...)
 	return array.NewRecord(schema, cols, int64(n))
+}
+
+// countBatch records in stats what a reader's batch says besides its rows:
+// the records it skipped, the bytes it consumed, and the backlog behind it
+// when the reader knows it.
+func countBatch(stats *executor.SourceStats, r connectors.Reader, index int, b connectors.Batch) {
+	if backlog, ok := r.(connectors.BacklogReader); ok {
+		if n, ok := backlog.Backlog(); ok {
+			stats.SetBacklog(index, n)
+		}
+	}
+	for _, re := range b.Errors {
+		stats.RecordError(fmt.Sprintf("%s: %v", re.Where, re.Err))
+	}
+	stats.Bytes.Add(b.Bytes)
 }
 
 // splitActivity records when each split of a dataflow last produced rows.

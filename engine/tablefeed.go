@@ -96,21 +96,12 @@ func (e *Engine) feedSplit(ctx context.Context, rt *tableRuntime, src connectors
 
 func (e *Engine) applyFeed(ctx context.Context, rt *tableRuntime, r connectors.Reader, split connectors.Split, index int, pos *connectors.Position, changelog connectors.ChangelogSource) error {
 	stats := rt.feedStats
-	backlog, _ := r.(connectors.BacklogReader)
 	for {
 		b, err := r.Next(ctx)
 		if err != nil {
 			return err
 		}
-		if backlog != nil {
-			if n, ok := backlog.Backlog(); ok {
-				stats.SetBacklog(index, n)
-			}
-		}
-		for _, re := range b.Errors {
-			stats.RecordError(fmt.Sprintf("%s: %v", re.Where, re.Err))
-		}
-		stats.Bytes.Add(b.Bytes)
+		countBatch(stats, r, index, b)
 		if b.Record == nil && b.Position == "" {
 			continue
 		}
