@@ -69,6 +69,8 @@ type Dataflow struct {
 	// a checkpoint, or because they were loaded from one): from then on a
 	// checkpoint writes only their changes.
 	keyedSaved bool
+	// deltas are the keyed operators' change buffers, reused.
+	deltas []*StateDelta
 }
 
 // TrackStateChanges makes the keyed operators record their changes for
@@ -380,10 +382,20 @@ func (d *Dataflow) saveState(cp *Checkpoint) []byte {
 	w.Blob(part.Bytes())
 	w.Uint(uint64(len(d.ops)))
 	all := cp.All || !d.keyedSaved
+	if d.deltas == nil {
+		d.deltas = make([]*StateDelta, len(d.ops))
+	}
 	for i, op := range d.ops {
 		part = StateWriter{buf: part.buf[:0]}
 		if ks, ok := op.(KeyedState); ok {
-			delta := &StateDelta{All: all}
+			// The previous checkpoint is written by now: its delta's
+			// buffers can take this one's changes.
+			delta := d.deltas[i]
+			if delta == nil {
+				delta = &StateDelta{}
+				d.deltas[i] = delta
+			}
+			delta.reset(all)
 			ks.SaveChanges(delta, all)
 			cp.AddDelta(d.Name, i, delta)
 		} else if st, ok := op.(Stateful); ok {

@@ -378,7 +378,7 @@ func (h *HashAgg) SaveChanges(d *StateDelta, all bool) {
 		}
 	} else {
 		for _, k := range h.ckGone {
-			d.Delete(k)
+			d.Delete(nil, k)
 		}
 		for _, g := range h.ckList {
 			if h.ckDirty[g] && h.live[g] {
@@ -401,7 +401,7 @@ func (h *HashAgg) putGroup(d *StateDelta, g int32) {
 	for _, a := range h.aggs {
 		a.save(w, g)
 	}
-	d.Put(h.keys[g])
+	d.Put(nil, h.keys[g])
 }
 
 // LoadEntry restores one group saved by SaveChanges.

@@ -314,9 +314,9 @@ func (m *Materialize) SaveChanges(d *StateDelta, all bool) {
 	put := func(row string) {
 		if n := s.committed[row] + pending[row]; n > 0 {
 			d.Value().Int(n)
-			d.Put(row)
+			d.Put(nil, row)
 		} else if !all {
-			d.Delete(row)
+			d.Delete(nil, row)
 		}
 	}
 	if all {

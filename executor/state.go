@@ -289,13 +289,23 @@ type KeyedState interface {
 
 // StateDelta is what a KeyedState operator changed between two checkpoints:
 // entries to set and entries to delete. With All, the stored entries are
-// replaced by these.
+// replaced by these. Keys and values live in two buffers that a dataflow
+// reuses from one checkpoint to the next, so a checkpoint of many entries
+// allocates little.
 type StateDelta struct {
 	All     bool
-	keys    []string
-	ends    []int // value i is buf[ends[i-1]:ends[i]]; -1 for a delete
-	buf     []byte
+	keys    []byte
+	keyEnds []int
+	vals    []byte
+	valEnds []int // -1 for a delete
 	scratch StateWriter
+}
+
+// reset empties the delta for reuse, keeping its buffers.
+func (d *StateDelta) reset(all bool) {
+	d.All = all
+	d.keys, d.keyEnds = d.keys[:0], d.keyEnds[:0]
+	d.vals, d.valEnds = d.vals[:0], d.valEnds[:0]
 }
 
 // Value returns a writer for the value of the next Put, which it consumes.
@@ -304,34 +314,38 @@ func (d *StateDelta) Value() *StateWriter {
 	return &d.scratch
 }
 
-// Put sets key to what was written to Value.
-func (d *StateDelta) Put(key string) {
-	d.buf = append(d.buf, d.scratch.buf...)
-	d.keys = append(d.keys, key)
-	d.ends = append(d.ends, len(d.buf))
+// Put sets key (prefix bytes, then key) to what was written to Value.
+func (d *StateDelta) Put(prefix []byte, key string) {
+	d.vals = append(d.vals, d.scratch.buf...)
+	d.addKey(prefix, key, len(d.vals))
 }
 
-// Delete removes key.
-func (d *StateDelta) Delete(key string) {
-	d.keys = append(d.keys, key)
-	d.ends = append(d.ends, -1)
+// Delete removes key (prefix bytes, then key).
+func (d *StateDelta) Delete(prefix []byte, key string) { d.addKey(prefix, key, -1) }
+
+func (d *StateDelta) addKey(prefix []byte, key string, valEnd int) {
+	d.keys = append(append(d.keys, prefix...), key...)
+	d.keyEnds = append(d.keyEnds, len(d.keys))
+	d.valEnds = append(d.valEnds, valEnd)
 }
 
 // Len is the number of changes.
-func (d *StateDelta) Len() int { return len(d.keys) }
+func (d *StateDelta) Len() int { return len(d.keyEnds) }
 
-// Each calls fn with every change in order; value is nil for a delete.
-func (d *StateDelta) Each(fn func(key string, value []byte) error) error {
-	start := 0
-	for i, k := range d.keys {
+// Each calls fn with every change in order; value is nil for a delete. The
+// slices are the delta's own: valid until it is reused.
+func (d *StateDelta) Each(fn func(key, value []byte) error) error {
+	kstart, vstart := 0, 0
+	for i, kend := range d.keyEnds {
 		var v []byte
-		if end := d.ends[i]; end >= 0 {
-			v = d.buf[start:end:end]
-			start = end
+		if vend := d.valEnds[i]; vend >= 0 {
+			v = d.vals[vstart:vend:vend]
+			vstart = vend
 		}
-		if err := fn(k, v); err != nil {
+		if err := fn(d.keys[kstart:kend:kend], v); err != nil {
 			return err
 		}
+		kstart = kend
 	}
 	return nil
 }

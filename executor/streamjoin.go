@@ -417,7 +417,7 @@ func (j *StreamJoin) SaveChanges(d *StateDelta, all bool) {
 				if _, ok := j.side[side][key]; ok {
 					j.putKey(d, side, key)
 				} else {
-					d.Delete(string(rune('0'+side)) + key)
+					d.Delete(sidePrefix[side], key)
 				}
 			}
 		}
@@ -433,8 +433,11 @@ func (j *StreamJoin) putKey(d *StateDelta, side int, key string) {
 	k := j.side[side][key]
 	w.Int(k.size)
 	w.Counts(k.rows)
-	d.Put(string(rune('0'+side)) + key)
+	d.Put(sidePrefix[side], key)
 }
+
+// sidePrefix starts the entry keys of each side.
+var sidePrefix = [2][]byte{{'0'}, {'1'}}
 
 // LoadEntry restores one side's rows of a key. An interval join's rows get
 // their expiry again from their time column.

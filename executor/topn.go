@@ -520,7 +520,7 @@ func (t *TopN) SaveChanges(d *StateDelta, all bool) {
 			w.Uint(uint64(row.ordLen))
 			w.Blob(row.b)
 		}
-		d.Put(p.key)
+		d.Put(nil, p.key)
 	}
 	if all {
 		for _, p := range t.parts {
@@ -531,7 +531,7 @@ func (t *TopN) SaveChanges(d *StateDelta, all bool) {
 			if p, ok := t.parts[key]; ok {
 				put(p)
 			} else {
-				d.Delete(key)
+				d.Delete(nil, key)
 			}
 		}
 	}

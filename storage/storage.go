@@ -216,7 +216,7 @@ var (
 type KeyedChanges struct {
 	Space string
 	All   bool
-	Each  func(fn func(key string, value []byte) error) error
+	Each  func(fn func(key, value []byte) error) error
 }
 
 // Keyed spaces: "s" space NUL key holds an entry, "f" space marks that the
@@ -267,7 +267,7 @@ func (d *DB) SaveCheckpoint(epoch uint64, parts map[string][]byte, changes []Key
 			return err
 		}
 		key := append([]byte(nil), prefix...)
-		err := c.Each(func(k string, v []byte) error {
+		err := c.Each(func(k, v []byte) error {
 			key = append(key[:len(prefix)], k...)
 			if v == nil {
 				return b.Delete(key, nil)
