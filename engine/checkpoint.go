@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"runtime/metrics"
 	"strconv"
 	"sync"
 	"time"
@@ -86,15 +87,20 @@ func (e *Engine) persistCheckpoint(ctx context.Context, cp *executor.Checkpoint)
 		size += int64(len(p))
 	}
 	deltas := cp.Deltas()
-	changes := make([]storage.KeyedChanges, len(deltas))
-	for i, d := range deltas {
-		changes[i] = storage.KeyedChanges{Space: stateSpace(d.Flow, d.Op), All: d.Delta.All, Each: d.Delta.Each}
+	changes := e.keyedChanges(deltas)
+	for _, d := range deltas {
 		size += int64(d.Delta.Len()) // entries rather than bytes: close enough for a report
 	}
 	if err := e.store.SaveCheckpoint(cp.Epoch, parts, changes); err != nil {
+		e.keepUnwritten(deltas)
 		err = fmt.Errorf("write the checkpoint to %s: %w (views and sources go on; sinks wait until a checkpoint succeeds)", e.opts.DataDir, err)
 		e.checkpoints.fail(err)
 		return err
+	}
+	e.unwritten = nil
+	if e.budget != nil {
+		e.budget.Durable(cp.Epoch)
+		e.relieveMemory()
 	}
 	for _, d := range sinks {
 		d.checkpointed(cp.Epoch)
@@ -115,6 +121,92 @@ func (e *Engine) persistCheckpoint(ctx context.Context, cp *executor.Checkpoint)
 	}
 	e.checkpoints.succeeded(cp.Epoch, size, time.Since(start))
 	return nil
+}
+
+// spillSpace is the stored keyed state of one operator, which a spilling
+// operator reads back what it evicted from.
+type spillSpace struct {
+	db    *storage.DB
+	space string
+}
+
+func (s spillSpace) Get(key []byte, fn func(value []byte) error) (bool, error) {
+	return s.db.CheckpointEntry(s.space, key, fn)
+}
+
+func (s spillSpace) Scan(fn func(key, value []byte) error) error {
+	return s.db.CheckpointEntries(s.space, fn)
+}
+
+// Spilling operators keep the live heap between these shares of the memory
+// limit: above the high mark, an eviction round brings it back to the low
+// one, leaving the rest to garbage not yet collected, Pebble's block cache
+// and the batches in flight.
+const (
+	heapHighMark = 0.5
+	heapLowMark  = 0.35
+)
+
+// relieveMemory starts an eviction round when the live heap, as the last
+// garbage collection measured it, is above the high mark, and evicts from
+// the views' rows at once (the other operators evict at their next
+// barrier). It runs after a checkpoint is durable, so that what is
+// evicted is in the store.
+func (e *Engine) relieveMemory() {
+	samples := []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/gc/cycles/total:gc-cycles"}}
+	metrics.Read(samples)
+	live, cycles := samples[0].Value.Uint64(), samples[1].Value.Uint64()
+	limit := float64(e.budget.Limit)
+	if cycles == e.evictedAtGC || float64(live) <= heapHighMark*limit {
+		return
+	}
+	e.evictedAtGC = cycles
+	e.budget.Evict(1 - heapLowMark*limit/float64(live))
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	for _, v := range e.views {
+		v.store.MaybeEvict()
+	}
+}
+
+// keyedChanges turns the operators' deltas into the writes of their keyed
+// spaces, each preceded by what failed checkpoints could not write of it.
+func (e *Engine) keyedChanges(deltas []executor.FlowDelta) []storage.KeyedChanges {
+	changes := make([]storage.KeyedChanges, len(deltas))
+	for i, d := range deltas {
+		space := stateSpace(d.Flow, d.Op)
+		c := storage.KeyedChanges{Space: space, All: d.Delta.All, Each: d.Delta.Each}
+		if earlier := e.unwritten[space]; len(earlier) > 0 && !d.Delta.All {
+			current := d.Delta
+			c.All = earlier[0].All
+			c.Each = func(fn func(key, value []byte) error) error {
+				for _, u := range earlier {
+					if err := u.Each(fn); err != nil {
+						return err
+					}
+				}
+				return current.Each(fn)
+			}
+		}
+		changes[i] = c
+	}
+	return changes
+}
+
+// keepUnwritten keeps the deltas of a checkpoint that could not be written
+// for the next one. A delta of all entries replaces what came before it; the
+// spaces of dropped views are forgotten.
+func (e *Engine) keepUnwritten(deltas []executor.FlowDelta) {
+	kept := make(map[string][]*executor.StateDelta, len(deltas))
+	for _, d := range deltas {
+		space := stateSpace(d.Flow, d.Op)
+		if d.Delta.All {
+			kept[space] = []*executor.StateDelta{d.Delta.Clone()}
+		} else {
+			kept[space] = append(e.unwritten[space], d.Delta.Clone())
+		}
+	}
+	e.unwritten = kept
 }
 
 // Checkpoint takes a checkpoint now and returns once it is durable (or
@@ -173,4 +265,19 @@ func (e *Engine) Shutdown(ctx context.Context) error {
 	err := e.Checkpoint(ctx)
 	e.Close()
 	return err
+}
+
+// SpillStatus is what the memory budget has done: the entries of operator
+// and view state dropped from memory once a checkpoint held them, and those
+// read back from the store since.
+type SpillStatus struct {
+	Limit, Evicted, Reloaded int64
+}
+
+// Spill reports the memory budget's work; zero without a memory limit.
+func (e *Engine) Spill() SpillStatus {
+	if e.budget == nil {
+		return SpillStatus{}
+	}
+	return SpillStatus{Limit: e.budget.Limit, Evicted: e.budget.Evicted(), Reloaded: e.budget.Reloaded()}
 }

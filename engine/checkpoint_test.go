@@ -36,6 +36,7 @@ var recoveryViews = []struct{ name, query, order string }{
 	{"by_name", `SELECT d.name, count(*) AS n, max(e.v) AS hi FROM events e JOIN dims d ON e.k = d.k GROUP BY d.name`, "name"},
 	{"extremes", `SELECT min(lo) AS lo, max(hi) AS hi, sum(n) AS n FROM tumble_stats`, "lo"},
 	{"by_name_kinds", `SELECT name, count(*) AS kinds FROM dims GROUP BY name`, "name"},
+	{"kind_counts", `SELECT kinds, count(*) AS names FROM by_name_kinds GROUP BY kinds`, "kinds"},
 	{"near_pairs", `SELECT a.k, count(*) AS n FROM events a JOIN events b ON a.k = b.k
 		AND b.ts BETWEEN a.ts - INTERVAL '2' SECOND AND a.ts + INTERVAL '2' SECOND GROUP BY a.k`, "k"},
 	{"window_pairs", `SELECT a.window_start, a.k, count(*) AS n FROM TUMBLE(events, ts, INTERVAL '10' SECOND) a

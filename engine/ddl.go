@@ -412,6 +412,11 @@ func (e *Engine) startFlow(obj *catalog.Object, p plan.Node, tail executor.Opera
 		if e.store != nil {
 			flow.TrackStateChanges()
 		}
+		if e.budget != nil {
+			flow.EnableSpill(func(op int) executor.SpillStore {
+				return spillSpace{db: e.store, space: stateSpace(name, op)}
+			}, e.budget)
+		}
 		if restoring {
 			state, ok := e.restore[executor.FlowStatePrefix+name]
 			if !ok {
@@ -531,13 +536,13 @@ func (e *Engine) attach(ctx context.Context, in *flowInput, flow *executor.Dataf
 			in.src.readings.stop(flow)
 		}, nil
 	case in.table != nil:
-		var err error
 		if restored {
-			err = in.table.store.SubscribeSince(ctx, flow, e.restore[executor.TableStatePrefix+in.name])
-		} else {
-			err = in.table.store.Subscribe(ctx, flow)
-		}
-		if err != nil {
+			catchUp, err := in.table.store.SubscribeSince(flow, e.restore[executor.TableStatePrefix+in.name])
+			if err != nil {
+				return nil, err
+			}
+			e.catchUps = append(e.catchUps, func() error { return catchUp(ctx) })
+		} else if err := in.table.store.Subscribe(ctx, flow); err != nil {
 			return nil, err
 		}
 		if in.stats != nil {

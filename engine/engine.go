@@ -44,6 +44,11 @@ type Options struct {
 	// position of every source are written to DataDir (default 1 s). A
 	// restart resumes from the last checkpoint.
 	CheckpointInterval time.Duration
+	// MemoryLimit, when positive, is how many bytes of memory the state of
+	// the views may take. With a DataDir, aggregation groups and view rows
+	// beyond it are dropped from memory once a checkpoint holds them and
+	// read back from there when needed.
+	MemoryLimit int64
 }
 
 // defaultCheckpointInterval is Options.CheckpointInterval's default.
@@ -63,9 +68,19 @@ type Engine struct {
 	wg     sync.WaitGroup
 
 	store *storage.DB // nil without a data directory
+	// budget, with a data directory and a memory limit, lets the state of
+	// the views outgrow memory.
+	budget *executor.MemoryBudget
+	// evictedAtGC is the count of garbage collections when the last
+	// eviction round started: the live heap is not measured again before
+	// the next.
+	evictedAtGC uint64
 	// replaying is set while Open re-runs the stored catalog: the objects
 	// are already stored.
 	replaying bool
+	// catchUps send the restored views over tables what changed in the
+	// tables since the checkpoint, once Open has restored every object.
+	catchUps []func() error
 	// recoverOID is the OID the object being replayed had.
 	recoverOID uint32
 	// restore holds the parts of the checkpoint being recovered, by name,
@@ -73,6 +88,11 @@ type Engine struct {
 	restore map[string][]byte
 	// checkpoints are the counters of the checkpoints taken.
 	checkpoints checkpointStats
+	// unwritten holds, by keyed state space, the changes of checkpoints
+	// that could not be written, oldest first: the operators have moved on,
+	// so the next checkpoint writes them before its own. Only the
+	// coordinator's goroutine, which persists checkpoints, uses it.
+	unwritten map[string][]*executor.StateDelta
 	// recovered is closed once Open has created every stored object again.
 	// Readers wait for it: a view restored from the checkpoint must be
 	// attached to the view it reads before that one moves past the
@@ -305,6 +325,9 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 		return nil, err
 	}
 	e.store = db
+	if opts.MemoryLimit > 0 {
+		e.budget = executor.NewMemoryBudget(opts.MemoryLimit)
+	}
 	entries, err := db.Catalog()
 	if err != nil {
 		e.Close()
@@ -334,6 +357,16 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 	}
 	e.recoverOID = 0
 	e.restore = nil
+	// Only now that every view is back and attached do the restored views
+	// over tables get what changed since the checkpoint: a view over one of
+	// them must be there to see what that changes.
+	for _, catchUp := range e.catchUps {
+		if err := catchUp(); err != nil {
+			e.Close()
+			return nil, fmt.Errorf("recover from %s: %w", opts.DataDir, err)
+		}
+	}
+	e.catchUps = nil
 	interval := opts.CheckpointInterval
 	if interval <= 0 {
 		interval = defaultCheckpointInterval

@@ -479,7 +479,12 @@ func (e *Engine) snapshot(p plan.Node, sys *systemCatalog) (*snapshots, error) {
 			recs, _ := e.tables[s.Relation].store.Scan(e.alloc)
 			snaps.recs[s.Relation] = recs
 		case plan.RelMaterializedView:
-			snaps.recs[s.Relation] = e.views[s.Relation].store.Snapshot(e.alloc)
+			recs, err := e.views[s.Relation].store.Snapshot(e.alloc)
+			if err != nil {
+				snaps.release()
+				return nil, pgerror.New(pgerror.InternalError, "read materialized view %q: %v", s.Relation, err)
+			}
+			snaps.recs[s.Relation] = recs
 		case plan.RelSystem:
 			recs, err := e.systemRows(sys, s)
 			if err != nil {

@@ -40,7 +40,6 @@ type Coordinator struct {
 	persist         func(context.Context, *Checkpoint) error
 	lastCheckpoint  time.Time     // when the last checkpoint's epoch started
 	checkpointCost  time.Duration // how long it took, barrier to durable
-	checkpointAll   bool          // the last failed: the next saves all state
 	checkpointReq   atomic.Bool
 
 	freshness FreshnessStats
@@ -185,7 +184,6 @@ func (c *Coordinator) runEpoch(ctx context.Context) error {
 	due := max(c.checkpointEvery, 5*c.checkpointCost)
 	if c.persist != nil && (c.checkpointReq.Swap(false) || now.Sub(c.lastCheckpoint) >= due) {
 		b.Checkpoint = NewCheckpoint(e)
-		b.Checkpoint.All = c.checkpointAll
 		c.lastCheckpoint = now
 	}
 	for _, inject := range c.roots {
@@ -208,9 +206,11 @@ func (c *Coordinator) runEpoch(ctx context.Context) error {
 		}
 	}
 	c.readMu.Lock()
-	for _, s := range c.members {
+	for d, s := range c.members {
 		if s != nil {
-			s.Commit(e)
+			if err := s.Commit(e); err != nil {
+				c.logger.Error("commit of a view's epoch", "view", d.Name, "epoch", e, "err", err)
+			}
 		}
 	}
 	c.epoch = e
@@ -229,11 +229,10 @@ func (c *Coordinator) runEpoch(ctx context.Context) error {
 		// A checkpoint that cannot be written (a full disk) is reported and
 		// tried again at the next interval; nothing is lost meanwhile, since the
 		// previous checkpoint and the sources still hold everything after it.
+		// The keyed operators' changes that it could not write are the
+		// persist function's to keep for the next one.
 		err := c.persist(ctx, b.Checkpoint)
 		c.checkpointCost = time.Since(now)
-		// The keyed operators have forgotten the changes they handed over:
-		// if they were not written, only all their state can make up.
-		c.checkpointAll = err != nil
 		if err != nil {
 			return fmt.Errorf("checkpoint of epoch %d: %w", e, err)
 		}

@@ -71,6 +71,8 @@ type Dataflow struct {
 	keyedSaved bool
 	// deltas are the keyed operators' change buffers, reused.
 	deltas []*StateDelta
+	// spilling marks the operators whose entries may outgrow memory.
+	spilling []bool
 }
 
 // TrackStateChanges makes the keyed operators record their changes for
@@ -79,6 +81,19 @@ func (d *Dataflow) TrackStateChanges() {
 	for _, op := range d.ops {
 		if ks, ok := op.(KeyedState); ok {
 			ks.TrackChanges()
+		}
+	}
+}
+
+// EnableSpill lets the keyed operators whose state can outgrow memory keep
+// in memory only what budget allows, reading the rest back from their
+// stored entries: store(op) is operator op's. Call it after
+// TrackStateChanges and before LoadState.
+func (d *Dataflow) EnableSpill(store func(op int) SpillStore, budget *MemoryBudget) {
+	d.spilling = make([]bool, len(d.ops))
+	for i, op := range d.ops {
+		if sp, ok := op.(Spiller); ok {
+			d.spilling[i] = sp.EnableSpill(store(i), budget)
 		}
 	}
 }
@@ -381,7 +396,7 @@ func (d *Dataflow) saveState(cp *Checkpoint) []byte {
 	}
 	w.Blob(part.Bytes())
 	w.Uint(uint64(len(d.ops)))
-	all := cp.All || !d.keyedSaved
+	all := !d.keyedSaved
 	if d.deltas == nil {
 		d.deltas = make([]*StateDelta, len(d.ops))
 	}
@@ -395,7 +410,7 @@ func (d *Dataflow) saveState(cp *Checkpoint) []byte {
 				delta = &StateDelta{}
 				d.deltas[i] = delta
 			}
-			delta.reset(all)
+			delta.reset(cp.Epoch, all)
 			ks.SaveChanges(delta, all)
 			cp.AddDelta(d.Name, i, delta)
 		} else if st, ok := op.(Stateful); ok {
@@ -439,6 +454,13 @@ func (d *Dataflow) LoadState(b []byte, entries func(op int, fn func(key, value [
 	}
 	for i, op := range d.ops {
 		part := r.Blob()
+		if d.spilling != nil && d.spilling[i] {
+			// Entries stay in the store until needed.
+			if err := op.(Spiller).RecoverSpilled(); err != nil {
+				return fmt.Errorf("view %s: %T: %w", d.Name, op, err)
+			}
+			continue
+		}
 		if ks, ok := op.(KeyedState); ok {
 			if err := entries(i, ks.LoadEntry); err != nil {
 				return fmt.Errorf("view %s: %T: %w", d.Name, op, err)

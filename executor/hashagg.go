@@ -53,6 +53,14 @@ type HashAgg struct {
 	ckList   []int32
 	ckGone   []string
 
+	// spill is set when the groups may outgrow memory: groups a durable
+	// checkpoint holds are evicted under pressure and read back on demand.
+	// gone has the keys of groups released whose deletion is not durable
+	// yet, with the epoch of the checkpoint that deletes them (0 before
+	// one does): the store must not give them back.
+	spill *spill
+	gone  map[string]uint64
+
 	gids  []int32
 	signs []int8
 	err   error // first aggregate error of the current emission
@@ -137,6 +145,12 @@ func (h *HashAgg) Process(ctx context.Context, _ int, c Chunk, emit Emit) error 
 	h.signs = grow(h.signs, n)
 	for i := 0; i < n; i++ {
 		g, ok := h.groups[string(keys[i])] // no allocation for a lookup
+		if !ok && h.spill != nil && h.spill.spilled {
+			var err error
+			if g, ok, err = h.reload(keys[i]); err != nil {
+				return err
+			}
+		}
 		if !ok {
 			g = h.group(string(keys[i]), i, c.Rec)
 		}
@@ -199,7 +213,16 @@ func (h *HashAgg) Barrier(ctx context.Context, _ Barrier, emit Emit) error {
 	if h.node.EmitOnWindowClose {
 		return nil
 	}
-	return h.flush(ctx, emit)
+	if err := h.flush(ctx, emit); err != nil {
+		return err
+	}
+	if h.spill != nil {
+		h.forgetDurablyGone()
+		if share := h.spill.evictShare(); share > 0 {
+			h.evict(share)
+		}
+	}
+	return nil
 }
 
 // Finish emits the result of a bounded input.
@@ -311,11 +334,21 @@ func (h *HashAgg) release(g int32) {
 	if h.global {
 		return
 	}
-	delete(h.groups, h.keys[g])
 	if h.tracking {
 		h.ckGone = append(h.ckGone, h.keys[g])
 		h.ckDirty[g] = false
 	}
+	if h.spill != nil {
+		// Until a durable checkpoint deletes it, the store still has
+		// the group.
+		h.gone[h.keys[g]] = 0
+	}
+	h.drop(g)
+}
+
+// drop forgets group g in memory and recycles its id.
+func (h *HashAgg) drop(g int32) {
+	delete(h.groups, h.keys[g])
 	h.keys[g] = ""
 	h.rows[g] = 0
 	h.live[g] = false
@@ -390,6 +423,14 @@ func (h *HashAgg) SaveChanges(d *StateDelta, all bool) {
 		h.ckDirty[g] = false
 	}
 	h.ckList, h.ckGone = h.ckList[:0], h.ckGone[:0]
+	if h.spill != nil {
+		h.spill.saved = d.Epoch
+		for k, epoch := range h.gone {
+			if epoch == 0 {
+				h.gone[k] = d.Epoch
+			}
+		}
+	}
 }
 
 func (h *HashAgg) putGroup(d *StateDelta, g int32) {
@@ -421,4 +462,73 @@ func (h *HashAgg) LoadEntry(key, value []byte) error {
 		}
 	}
 	return r.Done()
+}
+
+// EnableSpill lets the groups outgrow memory, unless they are windowed (freed
+// at the watermark) or the one group of an aggregate without GROUP BY.
+func (h *HashAgg) EnableSpill(store SpillStore, budget *MemoryBudget) bool {
+	if h.global || h.node.WindowEnd >= 0 || !h.tracking {
+		return false
+	}
+	h.spill = &spill{store: store, budget: budget}
+	h.gone = map[string]uint64{}
+	return true
+}
+
+// RecoverSpilled starts with every group in the store.
+func (h *HashAgg) RecoverSpilled() error {
+	h.spill.spilled = true
+	return nil
+}
+
+// reload reads the group of encoded key back from the store, if it is there.
+func (h *HashAgg) reload(key []byte) (int32, bool, error) {
+	if _, ok := h.gone[string(key)]; ok {
+		// Released: the group starts anew, and once changed stays in
+		// memory until a durable checkpoint holds it.
+		delete(h.gone, string(key))
+		return 0, false, nil
+	}
+	found, err := h.spill.store.Get(key, func(value []byte) error { return h.LoadEntry(key, value) })
+	if err != nil || !found {
+		return 0, false, err
+	}
+	h.spill.budget.reloaded.Add(1)
+	return h.groups[string(key)], true, nil
+}
+
+// forgetDurablyGone drops the released keys whose deletion a durable
+// checkpoint holds.
+func (h *HashAgg) forgetDurablyGone() {
+	if len(h.gone) == 0 {
+		return
+	}
+	durable := h.spill.budget.durable.Load()
+	for k, epoch := range h.gone {
+		if epoch != 0 && epoch <= durable {
+			delete(h.gone, k)
+		}
+	}
+}
+
+// evict drops share of the groups from memory, choosing among those
+// unchanged since the last checkpoint, which is durable: their entries in
+// the store are their current state.
+func (h *HashAgg) evict(share float64) {
+	target := evictCount(len(h.groups), share)
+	evicted := 0
+	for _, g := range h.groups {
+		if evicted == target {
+			break
+		}
+		if h.isDirty[g] || h.ckDirty[g] {
+			continue
+		}
+		h.drop(g)
+		evicted++
+	}
+	if evicted > 0 {
+		h.spill.spilled = true
+		h.spill.budget.evicted.Add(int64(evicted))
+	}
 }

@@ -2,6 +2,7 @@ package executor
 
 import (
 	"context"
+	"fmt"
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -18,6 +19,11 @@ import (
 // Changes are staged per epoch and become visible to readers only when the
 // coordinator commits the epoch, so that a read sees every view at the same
 // consistent cut.
+//
+// With spilling enabled the rows may outgrow memory: committed then holds
+// only part of them, over the rows of the last durable checkpoint in the
+// spill store. A row in committed is authoritative (0 marks one deleted
+// since); a row not in it is as the store has it.
 type Store struct {
 	schema types.Schema
 	enc    *RowEncoder
@@ -26,6 +32,7 @@ type Store struct {
 	mu        sync.RWMutex
 	committed map[string]int64
 	size      int64
+	spill     *spill
 
 	stageMu sync.Mutex
 	staging []delta            // changes of the open epoch
@@ -82,7 +89,7 @@ func (s *Store) Seal(epoch uint64) {
 }
 
 // Commit makes the changes of every sealed epoch up to epoch visible.
-func (s *Store) Commit(epoch uint64) {
+func (s *Store) Commit(epoch uint64) error {
 	s.stageMu.Lock()
 	var ready [][]delta
 	for e, ds := range s.sealed {
@@ -93,24 +100,80 @@ func (s *Store) Commit(epoch uint64) {
 	}
 	s.stageMu.Unlock()
 	if len(ready) == 0 {
-		return
+		return nil
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	var firstErr error
 	for _, ds := range ready {
 		for _, d := range ds {
 			if s.tracking {
 				s.touched = append(s.touched, d.row)
 			}
-			n := s.committed[d.row] + d.diff
-			if n <= 0 {
-				delete(s.committed, d.row)
-			} else {
+			n, err := s.count(d.row)
+			if err != nil && firstErr == nil {
+				firstErr = err
+			}
+			n += d.diff
+			switch {
+			case n > 0:
 				s.committed[d.row] = n
+			case s.spill != nil && s.spill.spilled:
+				s.committed[d.row] = 0 // the store may still have it
+			default:
+				delete(s.committed, d.row)
 			}
 			s.size += d.diff
 		}
 	}
+	return firstErr
+}
+
+// count is the committed multiplicity of row, read back from the spill
+// store if it is not in memory. The caller holds mu.
+func (s *Store) count(row string) (int64, error) {
+	if n, ok := s.committed[row]; ok || s.spill == nil || !s.spill.spilled {
+		return n, nil
+	}
+	var n int64
+	found, err := s.spill.store.Get([]byte(row), func(v []byte) error {
+		n = NewStateReader(v).Int()
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("read a row of the view back from the state store: %w", err)
+	}
+	if found {
+		s.spill.budget.reloaded.Add(1)
+	}
+	return n, nil
+}
+
+// eachRow calls fn with every committed row and its multiplicity, those in
+// memory and those only in the spill store. The caller holds mu.
+func (s *Store) eachRow(fn func(row string, n int64)) error {
+	if s.spill != nil && s.spill.spilled {
+		err := s.spill.store.Scan(func(k, v []byte) error {
+			if _, ok := s.committed[string(k)]; !ok {
+				r := NewStateReader(v)
+				n := r.Int()
+				if err := r.Done(); err != nil {
+					return err
+				}
+				fn(string(k), n)
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("read the view's rows from the state store: %w", err)
+		}
+	}
+	for r, n := range s.committed {
+		if n > 0 {
+			fn(r, n)
+		}
+	}
+	return nil
 }
 
 // Len is the number of committed rows.
@@ -124,45 +187,55 @@ func (s *Store) Len() int64 {
 const batchRows = 4096
 
 // Snapshot returns the committed rows as records.
-func (s *Store) Snapshot(alloc memory.Allocator) []arrow.Record {
+func (s *Store) Snapshot(alloc memory.Allocator) ([]arrow.Record, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.records(alloc, func(yield func(string, int64)) {
-		for r, n := range s.committed {
-			yield(r, n)
-		}
-	})
+	return s.records(alloc, s.eachRow)
 }
 
 // snapshotAll returns every row including the staged and sealed changes: the
 // state a new downstream dataflow starts from.
-func (s *Store) snapshotAll(alloc memory.Allocator) []arrow.Record {
-	s.mu.RLock()
-	all := make(map[string]int64, len(s.committed))
-	for r, n := range s.committed {
-		all[r] = n
-	}
-	s.mu.RUnlock()
+func (s *Store) snapshotAll(alloc memory.Allocator) ([]arrow.Record, error) {
 	s.stageMu.Lock()
+	defer s.stageMu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	pending := map[string]int64{}
 	for _, ds := range s.sealed {
 		for _, d := range ds {
-			all[d.row] += d.diff
+			pending[d.row] += d.diff
 		}
 	}
 	for _, d := range s.staging {
-		all[d.row] += d.diff
+		pending[d.row] += d.diff
 	}
-	s.stageMu.Unlock()
-	return s.records(alloc, func(yield func(string, int64)) {
-		for r, n := range all {
+	return s.records(alloc, func(yield func(string, int64)) error {
+		err := s.eachRow(func(r string, n int64) {
+			if p, ok := pending[r]; ok {
+				n += p
+				delete(pending, r)
+			}
 			if n > 0 {
 				yield(r, n)
 			}
+		})
+		if err != nil {
+			return err
 		}
+		for r, p := range pending {
+			n, err := s.count(r)
+			if err != nil {
+				return err
+			}
+			if n+p > 0 {
+				yield(r, n+p)
+			}
+		}
+		return nil
 	})
 }
 
-func (s *Store) records(alloc memory.Allocator, rows func(func(string, int64))) []arrow.Record {
+func (s *Store) records(alloc memory.Allocator, rows func(func(string, int64)) error) ([]arrow.Record, error) {
 	schema := s.schema.Arrow()
 	var out []arrow.Record
 	var bs []array.Builder
@@ -173,7 +246,7 @@ func (s *Store) records(alloc memory.Allocator, rows func(func(string, int64))) 
 		}
 		bs, count = nil, 0
 	}
-	rows(func(r string, n int64) {
+	err := rows(func(r string, n int64) {
 		for ; n > 0; n-- {
 			if bs == nil {
 				bs = newBuilders(alloc, schema)
@@ -186,7 +259,71 @@ func (s *Store) records(alloc memory.Allocator, rows func(func(string, int64))) 
 		}
 	})
 	flush()
-	return out
+	if err != nil {
+		for _, rec := range out {
+			rec.Release()
+		}
+		return nil, err
+	}
+	return out, nil
+}
+
+// EnableSpill lets the view's rows outgrow memory (see Spiller).
+func (s *Store) EnableSpill(store SpillStore, budget *MemoryBudget) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.tracking {
+		return false
+	}
+	s.spill = &spill{store: store, budget: budget}
+	return true
+}
+
+// RecoverSpilled starts with every row in the spill store, counting them.
+func (s *Store) RecoverSpilled() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.spill.spilled = true
+	s.size = 0
+	return s.spill.store.Scan(func(_, v []byte) error {
+		r := NewStateReader(v)
+		s.size += r.Int()
+		return r.Done()
+	})
+}
+
+// MaybeEvict drops share of the rows from memory if the budget asks for it
+// and the last checkpoint, which saved them, is durable. The coordinator
+// calls it after writing a checkpoint, between the commits of two epochs.
+func (s *Store) MaybeEvict() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	share := s.spill.evictShare()
+	if share == 0 {
+		return
+	}
+	// Rows committed after the checkpoint's changes were taken may differ
+	// from what it wrote: they stay.
+	recent := make(map[string]struct{}, len(s.touched))
+	for _, r := range s.touched {
+		recent[r] = struct{}{}
+	}
+	target := evictCount(len(s.committed), share)
+	evicted := 0
+	for r := range s.committed {
+		if evicted == target {
+			break
+		}
+		if _, ok := recent[r]; ok {
+			continue
+		}
+		delete(s.committed, r)
+		evicted++
+	}
+	if evicted > 0 {
+		s.spill.spilled = true
+		s.spill.budget.evicted.Add(int64(evicted))
+	}
 }
 
 // Materialize is the last operator of a view's dataflow: it stages the view's
@@ -257,9 +394,15 @@ func (m *Materialize) Barrier(ctx context.Context, b Barrier, _ Emit) error {
 func (m *Materialize) Subscribe(ctx context.Context, d *Dataflow) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for _, rec := range m.store.snapshotAll(m.alloc) {
+	recs, err := m.store.snapshotAll(m.alloc)
+	if err != nil {
+		return err
+	}
+	for i, rec := range recs {
 		if err := d.Send(ctx, Message{Chunk: Chunk{Rec: rec}}); err != nil {
-			rec.Release()
+			for _, r := range recs[i:] {
+				r.Release()
+			}
 			return err
 		}
 	}
@@ -312,7 +455,10 @@ func (m *Materialize) SaveChanges(d *StateDelta, all bool) {
 		}
 	}
 	put := func(row string) {
-		if n := s.committed[row] + pending[row]; n > 0 {
+		// A row's count cannot be missing from both memory and the store
+		// here unless the store failed to read, which Commit reports.
+		n, _ := s.count(row)
+		if n += pending[row]; n > 0 {
 			d.Value().Int(n)
 			d.Put(nil, row)
 		} else if !all {
@@ -320,6 +466,8 @@ func (m *Materialize) SaveChanges(d *StateDelta, all bool) {
 		}
 	}
 	if all {
+		// Only a view's first checkpoint saves all its rows, and a view
+		// spills only after one: every row is in memory.
 		for row := range s.committed {
 			if _, ok := pending[row]; !ok {
 				put(row)
@@ -344,7 +492,18 @@ func (m *Materialize) SaveChanges(d *StateDelta, all bool) {
 		}
 	}
 	s.touched = nil
+	if s.spill != nil {
+		s.spill.saved = d.Epoch
+	}
 }
+
+// EnableSpill lets the view's rows outgrow memory.
+func (m *Materialize) EnableSpill(store SpillStore, budget *MemoryBudget) bool {
+	return m.store.EnableSpill(store, budget)
+}
+
+// RecoverSpilled starts with the view's rows in the store.
+func (m *Materialize) RecoverSpilled() error { return m.store.RecoverSpilled() }
 
 // LoadEntry restores one row saved by SaveChanges.
 func (m *Materialize) LoadEntry(key, value []byte) error {

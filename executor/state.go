@@ -29,9 +29,6 @@ type Stateful interface {
 // part under a name that is stable across restarts.
 type Checkpoint struct {
 	Epoch uint64
-	// All asks keyed operators for all their entries rather than their
-	// changes: the previous checkpoint could not be written.
-	All bool
 
 	mu        sync.Mutex
 	parts     map[string][]byte
@@ -293,7 +290,9 @@ type KeyedState interface {
 // reuses from one checkpoint to the next, so a checkpoint of many entries
 // allocates little.
 type StateDelta struct {
-	All     bool
+	All bool
+	// Epoch is the checkpoint the changes are for.
+	Epoch   uint64
 	keys    []byte
 	keyEnds []int
 	vals    []byte
@@ -302,8 +301,8 @@ type StateDelta struct {
 }
 
 // reset empties the delta for reuse, keeping its buffers.
-func (d *StateDelta) reset(all bool) {
-	d.All = all
+func (d *StateDelta) reset(epoch uint64, all bool) {
+	d.Epoch, d.All = epoch, all
 	d.keys, d.keyEnds = d.keys[:0], d.keyEnds[:0]
 	d.vals, d.valEnds = d.vals[:0], d.valEnds[:0]
 }
@@ -348,6 +347,19 @@ func (d *StateDelta) Each(fn func(key, value []byte) error) error {
 		kstart = kend
 	}
 	return nil
+}
+
+// Clone returns a copy that owns its buffers: what a failed checkpoint
+// could not write, kept for the next one while the dataflow reuses its own.
+func (d *StateDelta) Clone() *StateDelta {
+	return &StateDelta{
+		All:     d.All,
+		Epoch:   d.Epoch,
+		keys:    append([]byte(nil), d.keys...),
+		keyEnds: append([]int(nil), d.keyEnds...),
+		vals:    append([]byte(nil), d.vals...),
+		valEnds: append([]int(nil), d.valEnds...),
+	}
 }
 
 // FlowDelta is the StateDelta of operator Op of dataflow Flow.

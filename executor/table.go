@@ -426,11 +426,13 @@ func (t *TableStore) Subscribe(ctx context.Context, d *Dataflow) error {
 }
 
 // SubscribeSince attaches a dataflow restored from a checkpoint whose rows of
-// this table were saved (by SaveRows): it receives the difference between
-// those rows and the current ones (deletes, then inserts), then every
-// change. This is how a change acknowledged after the checkpoint reaches a
-// view restored to it.
-func (t *TableStore) SubscribeSince(ctx context.Context, d *Dataflow, saved []byte) error {
+// this table were saved (by SaveRows): catchUp sends it the difference
+// between those rows and the current ones (deletes, then inserts), and it
+// receives every change after that. This is how a change acknowledged after
+// the checkpoint reaches a view restored to it. The engine calls catchUp
+// once every view is restored and attached, before the table can change,
+// so that views over this dataflow's view see what the difference changes.
+func (t *TableStore) SubscribeSince(d *Dataflow, saved []byte) (catchUp func(context.Context) error, err error) {
 	r := NewStateReader(saved)
 	n := 0
 	if len(saved) > 0 { // nothing saved: the table was empty
@@ -442,38 +444,42 @@ func (t *TableStore) SubscribeSince(ctx context.Context, d *Dataflow, saved []by
 		then[k] = r.String()
 	}
 	if err := r.Done(); err != nil {
-		return fmt.Errorf("rows of table %s in the checkpoint: %w", t.name, err)
+		return nil, fmt.Errorf("rows of table %s in the checkpoint: %w", t.name, err)
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	var gone, added []string
-	for k, row := range then {
-		if now, ok := t.rows[k]; !ok || now != row {
-			gone = append(gone, row)
-		}
-	}
-	for k, row := range t.rows {
-		if old, ok := then[k]; !ok || old != row {
-			added = append(added, row)
-		}
-	}
-	for len(gone) > 0 {
-		part := gone[:min(len(gone), batchRows)]
-		gone = gone[len(part):]
-		rec := t.decode(memory.DefaultAllocator, part)
-		if err := d.Send(ctx, Message{Chunk: Chunk{Rec: rec, Ops: deletes(len(part))}}); err != nil {
-			return err
-		}
-	}
-	for len(added) > 0 {
-		part := added[:min(len(added), batchRows)]
-		added = added[len(part):]
-		if err := d.Send(ctx, Message{Chunk: Chunk{Rec: t.decode(memory.DefaultAllocator, part)}}); err != nil {
-			return err
-		}
-	}
 	t.subscribers = append(t.subscribers, d)
-	return nil
+	return func(ctx context.Context) error {
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		var gone, added []string
+		for k, row := range then {
+			if now, ok := t.rows[k]; !ok || now != row {
+				gone = append(gone, row)
+			}
+		}
+		for k, row := range t.rows {
+			if old, ok := then[k]; !ok || old != row {
+				added = append(added, row)
+			}
+		}
+		for len(gone) > 0 {
+			part := gone[:min(len(gone), batchRows)]
+			gone = gone[len(part):]
+			rec := t.decode(memory.DefaultAllocator, part)
+			if err := d.Send(ctx, Message{Chunk: Chunk{Rec: rec, Ops: deletes(len(part))}}); err != nil {
+				return err
+			}
+		}
+		for len(added) > 0 {
+			part := added[:min(len(added), batchRows)]
+			added = added[len(part):]
+			if err := d.Send(ctx, Message{Chunk: Chunk{Rec: t.decode(memory.DefaultAllocator, part)}}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, nil
 }
 
 // saveRowsLocked returns the rows as SubscribeSince reads them, encoding

@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
 )
 
 // DB is the durable state of one Sluice instance.
@@ -31,7 +32,12 @@ func Open(dir string) (*DB, error) {
 	}
 	probe.Close()
 	os.Remove(probe.Name())
-	db, err := pebble.Open(dir, &pebble.Options{Logger: quietLogger{}})
+	opts := &pebble.Options{Logger: quietLogger{}, CacheSize: blockCacheSize}
+	// Operators that spill look up entries one by one, mostly for keys seen
+	// for the first time: a Bloom filter answers those without reading a
+	// block. Deeper levels inherit it.
+	opts.Levels[0].FilterPolicy = bloom.FilterPolicy(10)
+	db, err := pebble.Open(dir, opts)
 	if err != nil {
 		if errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EWOULDBLOCK) || strings.Contains(err.Error(), "lock") {
 			return nil, fmt.Errorf("data directory %s is in use by another Sluice process: %w (stop it, or choose another --data-dir)", dir, err)
@@ -50,6 +56,10 @@ func Open(dir string) (*DB, error) {
 	}
 	return d, nil
 }
+
+// blockCacheSize is Pebble's cache of data blocks: the entries that spilling
+// operators read back come through it.
+const blockCacheSize = 32 << 20
 
 // Close closes the database.
 func (d *DB) Close() error { return d.db.Close() }
@@ -315,6 +325,22 @@ func (d *DB) CheckpointEntries(space string, fn func(key, value []byte) error) e
 		}
 	}
 	return it.Error()
+}
+
+// CheckpointEntry calls fn with the value of key in a keyed space of the
+// stored checkpoint and reports whether there is one. The value is valid
+// only during the call.
+func (d *DB) CheckpointEntry(space string, key []byte, fn func(value []byte) error) (bool, error) {
+	k := append(spacePrefix(space), key...)
+	v, closer, err := d.db.Get(k)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	defer closer.Close()
+	return true, fn(v)
 }
 
 // Checkpoint returns the last complete checkpoint: its epoch (0 when there
