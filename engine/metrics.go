@@ -11,6 +11,7 @@ type Metrics struct {
 	Sinks       []SinkMetrics
 	Views       []ViewMetrics
 	Checkpoints CheckpointStatus
+	Spill       SpillStatus
 	// FreshnessP50 and FreshnessP99 are the median and 99th percentile,
 	// in milliseconds, of recent epochs' freshness; FreshnessEpochs counts
 	// the epochs they cover (0: nothing measured yet).
@@ -40,7 +41,7 @@ type ViewMetrics struct {
 
 // Metrics reads every counter now.
 func (e *Engine) Metrics() Metrics {
-	m := Metrics{Checkpoints: e.Checkpoints()}
+	m := Metrics{Checkpoints: e.Checkpoints(), Spill: e.Spill()}
 	if ps, n := e.Freshness().Percentiles(50, 99); n > 0 {
 		m.FreshnessP50, m.FreshnessP99, m.FreshnessEpochs = ps[0], ps[1], n
 	}

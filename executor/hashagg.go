@@ -58,8 +58,9 @@ type HashAgg struct {
 	// gone has the keys of groups released whose deletion is not durable
 	// yet, with the epoch of the checkpoint that deletes them (0 before
 	// one does): the store must not give them back.
-	spill *spill
-	gone  map[string]uint64
+	spill     *spill
+	gone      map[string]uint64
+	goneSwept uint64 // the durable epoch gone was last swept at
 
 	gids  []int32
 	signs []int8
@@ -500,10 +501,11 @@ func (h *HashAgg) reload(key []byte) (int32, bool, error) {
 // forgetDurablyGone drops the released keys whose deletion a durable
 // checkpoint holds.
 func (h *HashAgg) forgetDurablyGone() {
-	if len(h.gone) == 0 {
+	durable := h.spill.budget.durable.Load()
+	if len(h.gone) == 0 || durable == h.goneSwept {
 		return
 	}
-	durable := h.spill.budget.durable.Load()
+	h.goneSwept = durable
 	for k, epoch := range h.gone {
 		if epoch != 0 && epoch <= durable {
 			delete(h.gone, k)

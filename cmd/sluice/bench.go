@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"strings"
 	"syscall"
@@ -63,11 +64,14 @@ It prints, on stdout:
                          in every view (null with --json when no epoch had data);
                          an unpaced run measures mostly queueing under load
   checkpoints            how many were taken, and the size of the last
+  spilled state          with --memory-limit: aggregation groups and view rows
+                         dropped from memory once a checkpoint held them, and
+                         those read back
   peak RSS               the process's maximum resident set size
 
 With --json, one JSON object instead: query, events, seconds,
 events_per_second, events_per_core_second, p50_ms, p99_ms, peak_rss_bytes,
-checkpoints and checkpoint_bytes. Progress goes to stderr, a line per second.
+checkpoints, checkpoint_bytes, evicted_entries and reloaded_entries. Progress goes to stderr, a line per second.
 
 Checkpoints are on, as in sluice serve: the run keeps its state in a
 temporary data directory, removed at the end (--checkpoint-interval 0 runs
@@ -92,6 +96,8 @@ type benchConfig struct {
 	// checkpoint is the checkpoint interval; 0 runs without checkpoints
 	// (and without a data directory).
 	checkpoint time.Duration
+	// memoryLimit bounds the run's memory; state beyond it spills.
+	memoryLimit byteSize
 	// cores bounds the cores the process may run on at once (GOMAXPROCS);
 	// 0 leaves the Go runtime's default (every core).
 	cores int
@@ -111,6 +117,8 @@ type benchResult struct {
 	PeakRSSBytes        int64    `json:"peak_rss_bytes"`
 	Checkpoints         int64    `json:"checkpoints"`
 	CheckpointBytes     int64    `json:"checkpoint_bytes"`
+	EvictedEntries      int64    `json:"evicted_entries"`
+	ReloadedEntries     int64    `json:"reloaded_entries"`
 
 	rowsRead   int64
 	cpuSeconds float64
@@ -137,6 +145,7 @@ func bench(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.bootstrap, "bootstrap-server", "", "with --source kafka: the Kafka broker to use; empty starts one in-process")
 	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the timed part of the run to this file (go tool pprof reads it)")
 	fs.IntVar(&cfg.cores, "cores", 0, "how many cores Sluice may run on at once (GOMAXPROCS); 0 means all of them")
+	fs.Var(&cfg.memoryLimit, "memory-limit", "as for sluice serve: memory the run may use, e.g. 2GiB (0: no limit); state beyond about half of it stays in the checkpoints' data directory")
 	fs.DurationVar(&cfg.checkpoint, "checkpoint-interval", time.Second, "how often to checkpoint, into a temporary data directory, as sluice serve does; 0 runs without checkpoints")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, benchUsage)
@@ -157,6 +166,9 @@ func bench(args []string, stdout, stderr io.Writer) int {
 		return 2
 	case cfg.events <= 0:
 		fmt.Fprintf(stderr, "sluice bench nexmark: --events must be positive\n")
+		return 2
+	case cfg.memoryLimit > 0 && cfg.checkpoint <= 0:
+		fmt.Fprintf(stderr, "sluice bench nexmark: --memory-limit keeps state beyond it in the checkpoints: give a positive --checkpoint-interval\n")
 		return 2
 	case cfg.source != "generator" && cfg.source != "kafka":
 		fmt.Fprintf(stderr, "sluice bench nexmark: --source must be generator or kafka, not %q\n", cfg.source)
@@ -192,6 +204,9 @@ func bench(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "freshness p50/p99  no epoch made data visible\n")
 	}
 	fmt.Fprintf(stdout, "checkpoints        %d (the last %.1f KB)\n", res.Checkpoints, float64(res.CheckpointBytes)/1024)
+	if cfg.memoryLimit > 0 {
+		fmt.Fprintf(stdout, "spilled state      %d entries evicted, %d read back (--memory-limit %s)\n", res.EvictedEntries, res.ReloadedEntries, &cfg.memoryLimit)
+	}
 	fmt.Fprintf(stdout, "peak RSS           %.1f MB\n", float64(res.PeakRSSBytes)/(1<<20))
 	return 0
 }
@@ -349,6 +364,10 @@ func runNexmark(ctx context.Context, cfg benchConfig, progress io.Writer) (bench
 		defer os.RemoveAll(dir)
 		opts.DataDir, opts.CheckpointInterval = dir, cfg.checkpoint
 	}
+	if cfg.memoryLimit > 0 {
+		opts.MemoryLimit = int64(cfg.memoryLimit)
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(int64(cfg.memoryLimit)))
+	}
 	eng, err := engine.Open(ctx, opts)
 	if err != nil {
 		return benchResult{}, err
@@ -418,7 +437,9 @@ func runNexmark(ctx context.Context, cfg benchConfig, progress io.Writer) (bench
 		PeakRSSBytes:    int64(ru.Maxrss) * 1024, // Linux reports kilobytes
 		Checkpoints:     cps.Taken - checkpointsBefore, CheckpointBytes: cps.LastBytes,
 		rowsRead: read, cpuSeconds: cpu,
+		EvictedEntries: eng.Spill().Evicted, ReloadedEntries: eng.Spill().Reloaded,
 	}
+
 	if ps, n := eng.Freshness().Percentiles(50, 99); n > 0 {
 		res.P50Millis, res.P99Millis = &ps[0], &ps[1]
 	}

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -75,6 +76,7 @@ type serveConfig struct {
 	dataDir         string
 	barrierInterval time.Duration
 	checkpointEvery time.Duration
+	memoryLimit     byteSize
 	logLevel        string
 }
 
@@ -87,6 +89,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.dataDir, "data-dir", "./sluice-data", "directory for Sluice's data (created if missing)")
 	fs.DurationVar(&cfg.barrierInterval, "barrier-interval", 10*time.Millisecond, "how often an epoch closes: the freshness of reads")
 	fs.DurationVar(&cfg.checkpointEvery, "checkpoint-interval", time.Second, "how often the state of every view and the position of every source are written to --data-dir; a restart resumes from the last checkpoint")
+	fs.Var(&cfg.memoryLimit, "memory-limit", "memory the process may use, e.g. 4GiB (0: no limit): aggregation groups and view rows beyond about half of it stay in --data-dir, where a checkpoint wrote them, and are read back when needed; it is also the Go runtime's soft memory limit")
 	fs.StringVar(&cfg.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: sluice serve [flags]\n\nRuns Sluice. Listens on 127.0.0.1 only unless told otherwise.\n\nFlags:\n")
@@ -140,6 +143,11 @@ func runServer(ctx context.Context, cfg serveConfig, logger *slog.Logger, stdout
 		o, ok := eng.Catalog().Get(name)
 		return ok && (o.Kind == catalog.Source || o.Kind == catalog.Table) && strings.EqualFold(o.Connector, "http")
 	}})
+	if cfg.memoryLimit > 0 {
+		// The collector works harder as the heap nears the limit, rather
+		// than letting garbage double it.
+		debug.SetMemoryLimit(int64(cfg.memoryLimit))
+	}
 	// The engine outlives ctx (the signal) so that stopping can take a last
 	// checkpoint; Shutdown below stops it.
 	eng, err = engine.Open(context.WithoutCancel(ctx), engine.Options{
@@ -149,6 +157,7 @@ func runServer(ctx context.Context, cfg serveConfig, logger *slog.Logger, stdout
 		Version:            version,
 		DataDir:            cfg.dataDir,
 		CheckpointInterval: cfg.checkpointEvery,
+		MemoryLimit:        int64(cfg.memoryLimit),
 	})
 	if err != nil {
 		pgLn.Close()

@@ -40,13 +40,17 @@ var (
 	descCheckpointFails = prometheus.NewDesc("sluice_checkpoint_failures_total", "Checkpoints that could not be written.", nil, nil)
 	descCheckpointTime  = prometheus.NewDesc("sluice_checkpoint_last_write_seconds", "How long writing the last checkpoint took.", nil, nil)
 	descCheckpointEpoch = prometheus.NewDesc("sluice_checkpoint_last_epoch", "The epoch (milliseconds since 1970) of the last durable checkpoint.", nil, nil)
+	descSpillLimit      = prometheus.NewDesc("sluice_state_memory_limit_bytes", "The memory limit the state of the views is kept within (--memory-limit); 0 for none.", nil, nil)
+	descSpillEvicted    = prometheus.NewDesc("sluice_state_evicted_entries_total", "Aggregation groups and view rows dropped from memory once a checkpoint held them.", nil, nil)
+	descSpillReloaded   = prometheus.NewDesc("sluice_state_reloaded_entries_total", "Aggregation groups and view rows read back from the data directory.", nil, nil)
 	descFreshness       = prometheus.NewDesc("sluice_freshness_seconds", "Per recent epoch, the time from reading its oldest data to its being visible.", []string{"quantile"}, nil)
 )
 
 func (c engineCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descSourceRows, descSourceBytes, descSourceLate, descSourceErrors, descSourceBacklog,
 		descSinkRows, descSinkPending, descSinkFailed, descSinkRetries, descViewRows, descViewErrors,
-		descCheckpoints, descCheckpointFails, descCheckpointTime, descCheckpointEpoch, descFreshness} {
+		descCheckpoints, descCheckpointFails, descCheckpointTime, descCheckpointEpoch,
+		descSpillLimit, descSpillEvicted, descSpillReloaded, descFreshness} {
 		ch <- d
 	}
 }
@@ -82,6 +86,9 @@ func (c engineCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(descCheckpointFails, m.Checkpoints.Failed)
 	gauge(descCheckpointTime, m.Checkpoints.LastDuration.Seconds())
 	gauge(descCheckpointEpoch, float64(m.Checkpoints.LastEpoch))
+	gauge(descSpillLimit, float64(m.Spill.Limit))
+	counter(descSpillEvicted, m.Spill.Evicted)
+	counter(descSpillReloaded, m.Spill.Reloaded)
 	if m.FreshnessEpochs > 0 {
 		for q, v := range map[float64]float64{0.5: m.FreshnessP50, 0.99: m.FreshnessP99} {
 			gauge(descFreshness, v/1000, strconv.FormatFloat(q, 'g', -1, 64))
