@@ -7,22 +7,45 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
+	"github.com/cockroachdb/pebble/v2/vfs"
 )
 
 // DB is the durable state of one Sluice instance.
 type DB struct {
-	db  *pebble.DB
-	seq uint64
+	db    *pebble.DB
+	lock  *pebble.Lock
+	seq   uint64
+	space *space
+	bgErr atomic.Pointer[error]
+}
+
+// Options tune OpenWith. The zero value is what Open uses; tests set them
+// to bring about a full disk without filling a real one.
+type Options struct {
+	// Reserve is the least free space, in bytes, on the data directory's
+	// filesystem with which a write is attempted (default 64 MiB; more when
+	// Pebble's memtable or the batches are large). Below it writes fail
+	// with ErrDiskFull and Pebble is not called.
+	Reserve int64
+	// Ballast is the size of the file kept in the data directory and
+	// deleted when Pebble runs out of space anyway (default 8 MiB).
+	Ballast int64
+	// MemTableSize is Pebble's memtable size (default Pebble's, 4 MiB).
+	MemTableSize int64
 }
 
 // Open opens (creating if needed) the state under dir. A directory held by
-// another running Sluice, not writable, or not a Sluice data directory gets
-// an error that says so.
-func Open(dir string) (*DB, error) {
+// another running Sluice, not writable, on a full disk, or not a Sluice data
+// directory gets an error that says so.
+func Open(dir string) (*DB, error) { return OpenWith(dir, Options{}) }
+
+// OpenWith is Open with options.
+func OpenWith(dir string, o Options) (*DB, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create data directory %s: %w (choose another with --data-dir)", dir, err)
 	}
@@ -32,19 +55,53 @@ func Open(dir string) (*DB, error) {
 	}
 	probe.Close()
 	os.Remove(probe.Name())
-	opts := &pebble.Options{Logger: quietLogger{}, CacheSize: blockCacheSize}
+	d := &DB{}
+	opts := &pebble.Options{Logger: quietLogger{d}, CacheSize: blockCacheSize, MemTableSize: uint64(o.MemTableSize)}
 	// Operators that spill look up entries one by one, mostly for keys seen
 	// for the first time: a Bloom filter answers those without reading a
 	// block. Deeper levels inherit it.
 	opts.Levels[0].FilterPolicy = bloom.FilterPolicy(10)
+	opts.EventListener = &pebble.EventListener{BackgroundError: d.backgroundError}
+	opts.EnsureDefaults()
+	d.space = newSpace(dir, o, opts.MemTableSize)
+	opts.FS = vfs.OnDiskFull(vfs.Default, d.space.onDiskFull)
+	// Lock first, so that the space check and the ballast are this
+	// process's alone.
+	lock, err := pebble.LockDirectory(dir, opts.FS)
+	if err != nil {
+		return nil, inUse(dir, err)
+	}
+	opts.Lock = lock
+	fail := func(err error) (*DB, error) {
+		lock.Close()
+		return nil, err
+	}
+	// Pebble's Open on a full disk does not fail: it retries flushing the
+	// replayed log forever. So room for the reserve (and the ballast, if
+	// it is not there yet) is a condition of starting.
+	need := d.space.need(0)
+	if fi, err := os.Stat(d.space.ballast); err != nil || fi.Size() != d.space.ballastLen {
+		need += uint64(d.space.ballastLen)
+	}
+	if free, ok, err := freeSpace(dir); err != nil {
+		return fail(fmt.Errorf("check the free space of data directory %s: %w", dir, err))
+	} else if ok && free < need {
+		return fail(fmt.Errorf("data directory %s: %w: %s free on its filesystem, %s needed to start (free space on %s's filesystem, then start again)",
+			dir, ErrDiskFull, formatBytes(free), formatBytes(need), dir))
+	}
+	if err := writeBallast(d.space.ballast, d.space.ballastLen); err != nil {
+		return fail(fmt.Errorf("data directory %s: write the reserve file %s: %w (free space on %s's filesystem, then start again)",
+			dir, d.space.ballast, err, dir))
+	}
+	d.space.hasBallast.Store(true)
 	db, err := pebble.Open(dir, opts)
 	if err != nil {
 		if errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EWOULDBLOCK) || strings.Contains(err.Error(), "lock") {
-			return nil, fmt.Errorf("data directory %s is in use by another Sluice process: %w (stop it, or choose another --data-dir)", dir, err)
+			return fail(inUse(dir, err))
 		}
-		return nil, fmt.Errorf("open the state in %s: %w (if it is damaged, move it away and start with an empty --data-dir)", dir, err)
+		return fail(fmt.Errorf("open the state in %s: %w (if it is damaged, move it away and start with an empty --data-dir)", dir, err))
 	}
-	d := &DB{db: db}
+	d.db, d.lock = db, lock
 	v, closer, err := db.Get(seqKey)
 	switch {
 	case err == nil:
@@ -52,9 +109,45 @@ func Open(dir string) (*DB, error) {
 		closer.Close()
 	case !errors.Is(err, pebble.ErrNotFound):
 		db.Close()
-		return nil, fmt.Errorf("read the state in %s: %w", dir, err)
+		return fail(fmt.Errorf("read the state in %s: %w", dir, err))
 	}
 	return d, nil
+}
+
+func inUse(dir string, err error) error {
+	return fmt.Errorf("data directory %s is in use by another Sluice process: %w (stop it, or choose another --data-dir)", dir, err)
+}
+
+// backgroundError keeps the last error of Pebble's flushes and compactions,
+// which Pebble retries by itself; running out of space marks the disk full.
+func (d *DB) backgroundError(err error) {
+	d.bgErr.Store(&err)
+	if isENOSPC(err) {
+		d.space.onDiskFull()
+	}
+}
+
+// BackgroundError is the last error of Pebble's background work (flushes,
+// compactions), nil if there was none. Pebble retries such work, so it says
+// what went wrong, not that something is still wrong.
+func (d *DB) BackgroundError() error {
+	if p := d.bgErr.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// commit writes b, synced, if the disk has room for it.
+func (d *DB) commit(b *pebble.Batch) error {
+	n := uint64(b.Len())
+	if err := d.space.check(n); err != nil {
+		return err
+	}
+	if err := b.Commit(pebble.Sync); err != nil {
+		return err
+	}
+	d.space.committed(n)
+	return nil
 }
 
 // blockCacheSize is Pebble's cache of data blocks: the entries that spilling
@@ -62,7 +155,13 @@ func Open(dir string) (*DB, error) {
 const blockCacheSize = 32 << 20
 
 // Close closes the database.
-func (d *DB) Close() error { return d.db.Close() }
+func (d *DB) Close() error {
+	err := d.db.Close()
+	if lerr := d.lock.Close(); err == nil {
+		err = lerr
+	}
+	return err
+}
 
 var seqKey = []byte("mseq")
 
@@ -78,9 +177,9 @@ func catalogKey(name string) []byte { return append([]byte{'c'}, name...) }
 
 // AddCatalog records an object's creating statement.
 func (d *DB) AddCatalog(name string, oid uint32, sql string) error {
-	d.seq++
+	seq := d.seq + 1
 	v := make([]byte, 12, 12+len(sql))
-	binary.BigEndian.PutUint64(v, d.seq)
+	binary.BigEndian.PutUint64(v, seq)
 	binary.BigEndian.PutUint32(v[8:], oid)
 	v = append(v, sql...)
 	b := d.db.NewBatch()
@@ -88,10 +187,14 @@ func (d *DB) AddCatalog(name string, oid uint32, sql string) error {
 	if err := b.Set(catalogKey(name), v, nil); err != nil {
 		return err
 	}
-	if err := b.Set(seqKey, binary.BigEndian.AppendUint64(nil, d.seq), nil); err != nil {
+	if err := b.Set(seqKey, binary.BigEndian.AppendUint64(nil, seq), nil); err != nil {
 		return err
 	}
-	return b.Commit(pebble.Sync)
+	if err := d.commit(b); err != nil {
+		return err
+	}
+	d.seq = seq
+	return nil
 }
 
 // DropCatalog forgets an object and, for a table, its rows.
@@ -106,7 +209,7 @@ func (d *DB) DropCatalog(name string) error {
 			return err
 		}
 	}
-	return b.Commit(pebble.Sync)
+	return d.commit(b)
 }
 
 // Catalog returns the stored objects in creation order.
@@ -178,7 +281,8 @@ func (t *TableLog) Apply(deleted []string, put [][2]string) error {
 // its connector's split up to position pos (nothing is recorded when split
 // is empty): a crash leaves the rows and the position in agreement.
 func (t *TableLog) ApplyAt(deleted []string, put [][2]string, split, pos string) error {
-	b := t.db.db.NewBatch()
+	d := t.db
+	b := d.db.NewBatch()
 	defer b.Close()
 	if split != "" {
 		if err := b.Set(append(append([]byte(nil), t.positions...), split...), []byte(pos), nil); err != nil {
@@ -195,7 +299,7 @@ func (t *TableLog) ApplyAt(deleted []string, put [][2]string, split, pos string)
 			return err
 		}
 	}
-	return b.Commit(pebble.Sync)
+	return d.commit(b)
 }
 
 // Rows calls fn with every stored row of the table, in key order.
@@ -239,6 +343,10 @@ func spaceMarker(space string) []byte { return append([]byte{'f'}, space...) }
 // changes (spaces that are not in changes are dropped). A crash leaves
 // either the old checkpoint or the new one, never a mixture.
 func (d *DB) SaveCheckpoint(epoch uint64, parts map[string][]byte, changes []KeyedChanges) error {
+	// Refused now, the batch is not built for nothing.
+	if err := d.space.check(0); err != nil {
+		return err
+	}
 	b := d.db.NewBatch()
 	defer b.Close()
 	if err := b.DeleteRange(checkpointPrefix, prefixEnd(checkpointPrefix), nil); err != nil {
@@ -291,7 +399,7 @@ func (d *DB) SaveCheckpoint(epoch uint64, parts map[string][]byte, changes []Key
 	if err := b.Set(checkpointEpochKey, binary.BigEndian.AppendUint64(nil, epoch), nil); err != nil {
 		return err
 	}
-	return b.Commit(pebble.Sync)
+	return d.commit(b)
 }
 
 // spaces returns the stored keyed spaces for which keep says yes.
@@ -384,11 +492,24 @@ func (t *TableLog) Positions(fn func(split, pos string)) error {
 	return it.Error()
 }
 
-// quietLogger keeps Pebble's informational messages out of Sluice's logs.
-type quietLogger struct{}
+// quietLogger keeps Pebble's informational messages out of Sluice's logs
+// (the errors of background work are kept by the EventListener, see
+// BackgroundError).
+//
+// Fatalf is how Pebble reports what it cannot recover from, such as a
+// commit that hit a full disk despite the space guard: the DB is then
+// wedged for the rest of the process. Fatalf says so on stderr, marks the
+// DB failed so that later writes return an error instead of hanging in
+// Pebble (a recovered panic would otherwise leave them to), and panics.
+type quietLogger struct{ d *DB }
 
 func (quietLogger) Infof(string, ...any)  {}
 func (quietLogger) Errorf(string, ...any) {}
-func (quietLogger) Fatalf(format string, args ...any) {
-	panic(fmt.Sprintf(format, args...))
+func (l quietLogger) Fatalf(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if l.d != nil && l.d.space != nil {
+		l.d.space.fail(msg)
+	}
+	fmt.Fprintf(os.Stderr, "sluice: storage failed: %s (what was written before is safe; restart Sluice once the cause is fixed)\n", msg)
+	panic("storage failed: " + msg)
 }
