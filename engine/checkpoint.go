@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-	"runtime/metrics"
 	"strconv"
 	"sync"
 	"time"
@@ -123,52 +122,6 @@ func (e *Engine) persistCheckpoint(ctx context.Context, cp *executor.Checkpoint)
 	return nil
 }
 
-// spillSpace is the stored keyed state of one operator, which a spilling
-// operator reads back what it evicted from.
-type spillSpace struct {
-	db    *storage.DB
-	space string
-}
-
-func (s spillSpace) Get(key []byte, fn func(value []byte) error) (bool, error) {
-	return s.db.CheckpointEntry(s.space, key, fn)
-}
-
-func (s spillSpace) Scan(fn func(key, value []byte) error) error {
-	return s.db.CheckpointEntries(s.space, fn)
-}
-
-// Spilling operators keep the live heap between these shares of the memory
-// limit: above the high mark, an eviction round brings it back to the low
-// one, leaving the rest to garbage not yet collected, Pebble's block cache
-// and the batches in flight.
-const (
-	heapHighMark = 0.5
-	heapLowMark  = 0.35
-)
-
-// relieveMemory starts an eviction round when the live heap, as the last
-// garbage collection measured it, is above the high mark, and evicts from
-// the views' rows at once (the other operators evict at their next
-// barrier). It runs after a checkpoint is durable, so that what is
-// evicted is in the store.
-func (e *Engine) relieveMemory() {
-	samples := []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/gc/cycles/total:gc-cycles"}}
-	metrics.Read(samples)
-	live, cycles := samples[0].Value.Uint64(), samples[1].Value.Uint64()
-	limit := float64(e.budget.Limit)
-	if cycles == e.evictedAtGC || float64(live) <= heapHighMark*limit {
-		return
-	}
-	e.evictedAtGC = cycles
-	e.budget.Evict(1 - heapLowMark*limit/float64(live))
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	for _, v := range e.views {
-		v.store.MaybeEvict()
-	}
-}
-
 // keyedChanges turns the operators' deltas into the writes of their keyed
 // spaces, each preceded by what failed checkpoints could not write of it.
 func (e *Engine) keyedChanges(deltas []executor.FlowDelta) []storage.KeyedChanges {
@@ -265,19 +218,4 @@ func (e *Engine) Shutdown(ctx context.Context) error {
 	err := e.Checkpoint(ctx)
 	e.Close()
 	return err
-}
-
-// SpillStatus is what the memory budget has done: the entries of operator
-// and view state dropped from memory once a checkpoint held them, and those
-// read back from the store since.
-type SpillStatus struct {
-	Limit, Evicted, Reloaded int64
-}
-
-// Spill reports the memory budget's work; zero without a memory limit.
-func (e *Engine) Spill() SpillStatus {
-	if e.budget == nil {
-		return SpillStatus{}
-	}
-	return SpillStatus{Limit: e.budget.Limit, Evicted: e.budget.Evicted(), Reloaded: e.budget.Reloaded()}
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -75,6 +76,12 @@ type Engine struct {
 	// eviction round started: the live heap is not measured again before
 	// the next.
 	evictedAtGC uint64
+	// evictedBefore and idleRounds tell eviction rounds that evict nothing
+	// while the sources are held; spillStalled is set when such rounds
+	// have released the hold, until the heap is under the high mark.
+	evictedBefore int64
+	idleRounds    int
+	spillStalled  atomic.Bool
 	// replaying is set while Open re-runs the stored catalog: the objects
 	// are already stored.
 	replaying bool
@@ -372,6 +379,13 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 		interval = defaultCheckpointInterval
 	}
 	e.coord.SetCheckpointing(interval, e.persistCheckpoint)
+	if e.budget != nil {
+		e.wg.Add(1)
+		go func() {
+			defer e.wg.Done()
+			e.watchMemory(e.ctx)
+		}()
+	}
 	e.logger.Info("recovered", "objects", len(entries), "checkpoint_epoch", epoch, "data_dir", opts.DataDir)
 	return e, nil
 }
@@ -493,6 +507,12 @@ func (e *Engine) readSplit(ctx context.Context, src *sourceRuntime, stats *execu
 // what it has processed when a checkpoint passes.
 func (e *Engine) pump(ctx context.Context, src *sourceRuntime, stats *executor.SourceStats, r connectors.Reader, splitID string, index int, flow *executor.Dataflow, pos *connectors.Position, activity *splitActivity) error {
 	for {
+		if e.budget != nil {
+			// Over the memory limit, reading waits for eviction.
+			if err := e.budget.WaitForRoom(ctx); err != nil {
+				return err
+			}
+		}
 		b, err := r.Next(ctx)
 		if err != nil {
 			return err

@@ -221,6 +221,11 @@ func (h *HashAgg) Barrier(ctx context.Context, _ Barrier, emit Emit) error {
 		h.forgetDurablyGone()
 		if share := h.spill.evictShare(); share > 0 {
 			h.evict(share)
+			if len(h.keys) > compactMinGroups && len(h.groups) < len(h.keys)/4 {
+				if err := h.compact(); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	return nil
@@ -435,7 +440,12 @@ func (h *HashAgg) SaveChanges(d *StateDelta, all bool) {
 }
 
 func (h *HashAgg) putGroup(d *StateDelta, g int32) {
-	w := d.Value()
+	h.writeGroup(d.Value(), g)
+	d.Put(nil, h.keys[g])
+}
+
+// writeGroup writes group g's entry: what LoadEntry reads.
+func (h *HashAgg) writeGroup(w *StateWriter, g int32) {
 	w.Int(h.rows[g])
 	w.Bool(h.emitted[g])
 	w.Bool(h.hasEnd[g])
@@ -443,7 +453,6 @@ func (h *HashAgg) putGroup(d *StateDelta, g int32) {
 	for _, a := range h.aggs {
 		a.save(w, g)
 	}
-	d.Put(nil, h.keys[g])
 }
 
 // LoadEntry restores one group saved by SaveChanges.
@@ -533,4 +542,51 @@ func (h *HashAgg) evict(share float64) {
 		h.spill.spilled = true
 		h.spill.budget.evicted.Add(int64(evicted))
 	}
+}
+
+// compactMinGroups is the size of the per-group arrays below which
+// compacting them after an eviction is not worth it.
+const compactMinGroups = 1 << 16
+
+// compact gives back the memory of evicted groups. The per-group arrays
+// and the map keep the size of the most groups ever held at once; when far
+// fewer are left, the groups are renumbered into arrays and a map of their
+// size, through the entries a checkpoint would write of them. It runs after
+// the barrier's emission, when no group is waiting to be emitted.
+func (h *HashAgg) compact() error {
+	n := len(h.groups)
+	keys := make([]string, 0, n)
+	changed := make([]bool, 0, n)
+	ends := make([]int, 0, n)
+	var w StateWriter
+	for k, g := range h.groups {
+		keys = append(keys, k)
+		changed = append(changed, h.ckDirty[g])
+		h.writeGroup(&w, g)
+		ends = append(ends, len(w.buf))
+	}
+	for j := range h.aggs {
+		a, err := newAggregator(h.node.Aggs[j], h.node.InputAppendOnly)
+		if err != nil {
+			return err
+		}
+		h.aggs[j] = a
+	}
+	h.groups = make(map[string]int32, n)
+	h.keys, h.rows, h.live, h.emitted, h.isDirty = nil, nil, nil, nil, nil
+	h.windowOf, h.hasEnd, h.ckDirty, h.free = nil, nil, nil, nil
+	h.ckList = make([]int32, 0, len(h.ckList))
+	start := 0
+	for i, k := range keys {
+		if err := h.LoadEntry([]byte(k), w.buf[start:ends[i]]); err != nil {
+			return fmt.Errorf("aggregate: compacting the groups: %w", err)
+		}
+		start = ends[i]
+		if changed[i] {
+			g := h.groups[k]
+			h.ckDirty[g] = true
+			h.ckList = append(h.ckList, g)
+		}
+	}
+	return nil
 }

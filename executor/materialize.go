@@ -324,6 +324,15 @@ func (s *Store) MaybeEvict() {
 		s.spill.spilled = true
 		s.spill.budget.evicted.Add(int64(evicted))
 	}
+	if evicted > len(s.committed) {
+		// A map keeps the room of the most entries it held: copied, it
+		// gives back that of the evicted rows.
+		committed := make(map[string]int64, len(s.committed))
+		for r, n := range s.committed {
+			committed[r] = n
+		}
+		s.committed = committed
+	}
 }
 
 // Materialize is the last operator of a view's dataflow: it stages the view's

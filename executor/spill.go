@@ -1,7 +1,9 @@
 package executor
 
 import (
+	"context"
 	"math"
+	"sync"
 	"sync/atomic"
 )
 
@@ -48,6 +50,54 @@ type MemoryBudget struct {
 	fraction atomic.Uint64 // float64 bits: the share of clean entries to evict
 	evicted  atomic.Int64  // entries evicted so far
 	reloaded atomic.Int64  // entries read back from the store so far
+
+	mu sync.Mutex
+	// relief is closed when the sources may read again; nil while they may.
+	relief chan struct{}
+}
+
+// Hold makes WaitForRoom block until Release: the heap is over the budget
+// and eviction, which needs a durable checkpoint, has to catch up.
+func (b *MemoryBudget) Hold() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.relief == nil {
+		b.relief = make(chan struct{})
+	}
+}
+
+// Release lets the sources read again.
+func (b *MemoryBudget) Release() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.relief != nil {
+		close(b.relief)
+		b.relief = nil
+	}
+}
+
+// Held reports whether the sources are held back.
+func (b *MemoryBudget) Held() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.relief != nil
+}
+
+// WaitForRoom returns once the sources may read: at once, unless the budget
+// is held.
+func (b *MemoryBudget) WaitForRoom(ctx context.Context) error {
+	b.mu.Lock()
+	relief := b.relief
+	b.mu.Unlock()
+	if relief == nil {
+		return nil
+	}
+	select {
+	case <-relief:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // NewMemoryBudget returns a budget of limit bytes.

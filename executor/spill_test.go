@@ -2,6 +2,7 @@ package executor
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -131,5 +132,102 @@ func TestHashAggSpillsOnlyDurableGroups(t *testing.T) {
 	}
 	if got, want := step(nil, [][]types.Datum{row("b", 1), row("c", 4)}, false), "- b 1 7 7 7\n- c 1 3 3 3\n+ b 2 8 1 7\n+ c 2 7 3 4"; got != want {
 		t.Fatalf("after the last eviction:\n got %s\nwant %s", got, want)
+	}
+}
+
+// Sources wait for room only while the budget is held, and all go on when it
+// is released.
+func TestMemoryBudgetHoldsReadersUntilReleased(t *testing.T) {
+	ctx := context.Background()
+	b := NewMemoryBudget(1 << 20)
+	if err := b.WaitForRoom(ctx); err != nil {
+		t.Fatalf("an unheld budget made a reader wait: %v", err)
+	}
+	b.Hold()
+	b.Hold() // holding twice is holding once
+	waited := make(chan error, 2)
+	for i := 0; i < 2; i++ {
+		go func() { waited <- b.WaitForRoom(ctx) }()
+	}
+	canceled, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := b.WaitForRoom(canceled); err == nil {
+		t.Fatal("a held budget let a reader through with its context canceled")
+	}
+	select {
+	case err := <-waited:
+		t.Fatalf("a reader went on while the budget was held (err %v)", err)
+	default:
+	}
+	b.Release()
+	for i := 0; i < 2; i++ {
+		if err := <-waited; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if b.Held() {
+		t.Error("the budget is still held after Release")
+	}
+}
+
+// After an eviction leaves few groups of many, the per-group arrays are
+// rebuilt at the size of what is left, and the groups left and those read
+// back go on as before.
+func TestHashAggCompactsAfterEviction(t *testing.T) {
+	ctx := context.Background()
+	alloc := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer alloc.AssertSize(t, 0)
+	n := aggPlan(kv, []int{0}, kvAggs, false)
+	h, err := NewHashAgg(n, alloc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.TrackChanges()
+	store := &memSpill{entries: map[string][]byte{}}
+	budget := NewMemoryBudget(1)
+	h.EnableSpill(store, budget)
+	out := &collector{schema: n.Cols}
+	apply := func(epoch uint64, ops []Op, rows [][]types.Datum) {
+		t.Helper()
+		rec := record(t, alloc, kv, rows...)
+		defer rec.Release()
+		if err := h.Process(ctx, 0, Chunk{Rec: rec, Ops: ops}, out.emit); err != nil {
+			t.Fatal(err)
+		}
+		if err := h.Barrier(ctx, Barrier{Epoch: epoch}, out.emit); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const groups = 2 * compactMinGroups
+	rows := make([][]types.Datum, groups)
+	for i := range rows {
+		rows[i] = []types.Datum{fmt.Sprintf("g%d", i), int64(i)}
+	}
+	apply(1, nil, rows)
+	d := &StateDelta{}
+	d.reset(1, false)
+	h.SaveChanges(d, false)
+	store.apply(d)
+	budget.Durable(1)
+	out.take()
+	// Two groups change after the checkpoint and so stay; the others go
+	// at the next barrier, and the arrays shrink to fit.
+	budget.Evict(1)
+	apply(2, nil, [][]types.Datum{{"g1", int64(10)}, {"g2", int64(20)}})
+	if h.Groups() != 2 || len(h.keys) > 16 {
+		t.Fatalf("after the eviction: %d groups, arrays for %d; want 2 and a few", h.Groups(), len(h.keys))
+	}
+	if got, want := out.take(), "- g1 1 1 1 1\n- g2 1 2 2 2\n+ g1 2 11 1 10\n+ g2 2 22 2 20"; got != want {
+		t.Fatalf("epoch 2:\n got %s\nwant %s", got, want)
+	}
+	// g1 was changed since the checkpoint: the next one still writes it.
+	d.reset(3, false)
+	h.SaveChanges(d, false)
+	if d.Len() != 2 {
+		t.Errorf("the checkpoint after compacting wrote %d groups, want the 2 changed", d.Len())
+	}
+	apply(4, []Op{Delete, Insert}, [][]types.Datum{{"g1", int64(1)}, {"g7", int64(3)}})
+	if got, want := out.take(), "- g1 2 11 1 10\n- g7 1 7 7 7\n+ g1 1 10 10 10\n+ g7 2 10 3 7"; got != want {
+		t.Fatalf("epoch 4:\n got %s\nwant %s", got, want)
 	}
 }

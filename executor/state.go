@@ -300,8 +300,13 @@ type StateDelta struct {
 	scratch StateWriter
 }
 
-// reset empties the delta for reuse, keeping its buffers.
+// reset empties the delta for reuse, keeping its buffers unless they are
+// far larger than the last checkpoint needed (one that wrote every entry of
+// a large state, say): those are given back.
 func (d *StateDelta) reset(epoch uint64, all bool) {
+	if cap(d.keys) > 1<<20 && cap(d.keys) > 4*len(d.keys) {
+		d.keys, d.keyEnds, d.vals, d.valEnds = nil, nil, nil, nil
+	}
 	d.Epoch, d.All = epoch, all
 	d.keys, d.keyEnds = d.keys[:0], d.keyEnds[:0]
 	d.vals, d.valEnds = d.vals[:0], d.valEnds[:0]
