@@ -27,6 +27,7 @@ type checkpointStats struct {
 	taken         int64
 	failed        int64
 	lastError     string
+	lastErr       error // lastError's error, for errors.Is
 }
 
 func (s *checkpointStats) recovered(epoch uint64) {
@@ -47,14 +48,14 @@ func (s *checkpointStats) succeeded(epoch uint64, bytes int64, took time.Duratio
 	defer s.mu.Unlock()
 	s.lastEpoch, s.lastAt, s.lastBytes, s.lastDuration = epoch, time.Now(), bytes, took
 	s.taken++
-	s.lastError = ""
+	s.lastError, s.lastErr = "", nil
 }
 
 func (s *checkpointStats) fail(err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.failed++
-	s.lastError = err.Error()
+	s.lastError, s.lastErr = err.Error(), err
 }
 
 // stateSpace names the keyed state of operator op of dataflow flow in the
@@ -176,8 +177,8 @@ func (e *Engine) Checkpoint(ctx context.Context) error {
 	e.checkpoints.mu.Lock()
 	defer e.checkpoints.mu.Unlock()
 	if e.checkpoints.lastEpoch <= before {
-		if e.checkpoints.lastError != "" {
-			return fmt.Errorf("checkpoint failed: %s", e.checkpoints.lastError)
+		if e.checkpoints.lastErr != nil {
+			return fmt.Errorf("checkpoint failed: %w", e.checkpoints.lastErr)
 		}
 		return fmt.Errorf("no checkpoint was taken")
 	}
