@@ -146,7 +146,7 @@ func (h *HashAgg) Process(ctx context.Context, _ int, c Chunk, emit Emit) error 
 	h.signs = grow(h.signs, n)
 	for i := 0; i < n; i++ {
 		g, ok := h.groups[string(keys[i])] // no allocation for a lookup
-		if !ok && h.spill != nil && h.spill.spilled {
+		if !ok && h.spill != nil && h.spill.spilled && h.spill.stored.mayHave(keys[i]) {
 			var err error
 			if g, ok, err = h.reload(keys[i]); err != nil {
 				return err
@@ -485,10 +485,14 @@ func (h *HashAgg) EnableSpill(store SpillStore, budget *MemoryBudget) bool {
 	return true
 }
 
-// RecoverSpilled starts with every group in the store.
+// RecoverSpilled starts with every group in the store, reading only their
+// keys.
 func (h *HashAgg) RecoverSpilled() error {
 	h.spill.spilled = true
-	return nil
+	return h.spill.store.Scan(func(key, _ []byte) error {
+		h.spill.stored.add(key)
+		return nil
+	})
 }
 
 // reload reads the group of encoded key back from the store, if it is there.
@@ -535,6 +539,7 @@ func (h *HashAgg) evict(share float64) {
 		if h.isDirty[g] || h.ckDirty[g] {
 			continue
 		}
+		h.spill.stored.add([]byte(h.keys[g]))
 		h.drop(g)
 		evicted++
 	}

@@ -132,7 +132,7 @@ func (s *Store) Commit(epoch uint64) error {
 // count is the committed multiplicity of row, read back from the spill
 // store if it is not in memory. The caller holds mu.
 func (s *Store) count(row string) (int64, error) {
-	if n, ok := s.committed[row]; ok || s.spill == nil || !s.spill.spilled {
+	if n, ok := s.committed[row]; ok || s.spill == nil || !s.spill.spilled || !s.spill.stored.mayHave([]byte(row)) {
 		return n, nil
 	}
 	var n int64
@@ -285,7 +285,8 @@ func (s *Store) RecoverSpilled() error {
 	defer s.mu.Unlock()
 	s.spill.spilled = true
 	s.size = 0
-	return s.spill.store.Scan(func(_, v []byte) error {
+	return s.spill.store.Scan(func(k, v []byte) error {
+		s.spill.stored.add(k)
 		r := NewStateReader(v)
 		s.size += r.Int()
 		return r.Done()
@@ -317,6 +318,7 @@ func (s *Store) MaybeEvict() {
 		if _, ok := recent[r]; ok {
 			continue
 		}
+		s.spill.stored.add([]byte(r))
 		delete(s.committed, r)
 		evicted++
 	}

@@ -5,6 +5,8 @@ import (
 	"math"
 	"sync"
 	"sync/atomic"
+
+	"github.com/bits-and-blooms/bloom/v3"
 )
 
 // SpillStore is the durable copy of one keyed operator's entries: what the
@@ -127,8 +129,46 @@ type spill struct {
 	// round is the last eviction round the operator took part in.
 	round uint64
 	// spilled is set once entries may be in the store and not in memory:
-	// only then does a missing entry need a look in the store.
+	// only then does a missing entry need a look in the store, and only if
+	// stored says it may be there.
 	spilled bool
+	stored  storedKeys
+}
+
+// storedKeys is a Bloom filter of the keys that may be in the store and not
+// in memory: every key evicted, and every key stored when an operator
+// starts from a checkpoint without reading its entries. Most keys an
+// operator looks for and does not hold are new ones; the filter answers
+// those without a lookup in the store, which costs microseconds. It grows
+// as a scalable filter does: when one filter is full, another twice its
+// size takes the next keys, so none is ever rebuilt.
+type storedKeys struct {
+	filters []*bloom.BloomFilter
+	added   uint // keys added to the last filter
+	room    uint // keys the last filter is sized for
+}
+
+// storedKeysFalsePositives is the share of new keys that still cost a
+// lookup in the store, per filter.
+const storedKeysFalsePositives = 0.01
+
+func (k *storedKeys) add(key []byte) {
+	if k.added == k.room {
+		k.room = max(2*k.room, 1<<16)
+		k.filters = append(k.filters, bloom.NewWithEstimates(k.room, storedKeysFalsePositives))
+		k.added = 0
+	}
+	k.filters[len(k.filters)-1].Add(key)
+	k.added++
+}
+
+func (k *storedKeys) mayHave(key []byte) bool {
+	for _, f := range k.filters {
+		if f.Test(key) {
+			return true
+		}
+	}
+	return false
 }
 
 // evictShare returns the share of clean entries to evict now, 0 for none.
