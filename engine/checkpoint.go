@@ -16,7 +16,7 @@ import (
 // undelivered epochs.
 const sinkStatePrefix = "sink:"
 
-// checkpointStats are what SHOW CHECKPOINTS and the logs report.
+// checkpointStats are what /metrics and the logs report.
 type checkpointStats struct {
 	mu            sync.Mutex
 	recoveredFrom uint64 // the epoch of the checkpoint Open resumed from

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -43,6 +44,8 @@ type killRun struct {
 	windows    map[windowKey]int // EOWC counts per 10 s window and key
 	totals     map[int][2]int64  // count and sum per key
 	closedFrom time.Time         // windows before this have certainly closed
+	flags      []string          // more flags for sluice serve
+	pace       time.Duration     // between two batches of events
 }
 
 type windowKey struct {
@@ -65,7 +68,8 @@ func newKillRun(t *testing.T, ctx context.Context) *killRun {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k := &killRun{t: t, ctx: ctx, broker: ln.Addr().String(), windows: map[windowKey]int{}, totals: map[int][2]int64{}}
+	k := &killRun{t: t, ctx: ctx, broker: ln.Addr().String(), windows: map[windowKey]int{}, totals: map[int][2]int64{},
+		pace: 5 * time.Millisecond}
 	ln.Close()
 	stop, err := kafka.StartBroker(ctx, k.broker, killPartitions, "events", "totals_out")
 	if err != nil {
@@ -120,12 +124,12 @@ func (k *killRun) run(dataDir string, statements []string) *pgx.Conn {
 					produced <- err
 					return
 				}
-				time.Sleep(5 * time.Millisecond) // pacing the load, not a synchronisation
+				time.Sleep(k.pace) // pacing the load, not a synchronisation
 			}
 			produced <- nil
 		}()
 	}
-	flags := []string{"--checkpoint-interval", "50ms"}
+	flags := append([]string{"--checkpoint-interval", "50ms"}, k.flags...)
 	child, addr := startChild(t, dataDir, flags...)
 	conn, err := pgx.Connect(ctx, "postgres://u@"+addr+"/d?sslmode=disable")
 	if err != nil {
@@ -244,9 +248,41 @@ var killViews = []string{
 // moments while events arrive, every view equals the answer over every
 // event, with nothing lost and nothing counted twice.
 func TestKafkaViewsSurviveRepeatedSIGKILL(t *testing.T) {
+	testViewsSurviveKills(t, 5*time.Millisecond)
+}
+
+// The same with a memory limit of one byte: every checkpoint is followed by
+// an eviction of every group and view row it holds, so the kills fall on
+// state that lives in Pebble and is read back on demand, and each restart
+// starts without loading it.
+func TestKafkaViewsWithSpilledStateSurviveRepeatedSIGKILL(t *testing.T) {
+	metricsAddr := freeAddr(t) // the same for every child
+	// Events arrive for longer than the kills last, so that the last child
+	// too reads state back.
+	testViewsSurviveKills(t, 20*time.Millisecond, "--memory-limit", "1", "--http-listen", metricsAddr)
+	resp, err := http.Get("http://" + metricsAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, counter := range []string{"sluice_state_evicted_entries_total", "sluice_state_reloaded_entries_total"} {
+		m := regexp.MustCompile(`(?m)^` + counter + ` (\S+)$`).FindSubmatch(body)
+		if m == nil || string(m[1]) == "0" {
+			t.Errorf("the last child's %s is %q: its state should have spilled and been read back\n%s", counter, m,
+				regexp.MustCompile(`(?m)^sluice_(state|checkpoint).*$`).FindAll(body, -1))
+		}
+	}
+}
+
+func testViewsSurviveKills(t *testing.T, pace time.Duration, flags ...string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	k := newKillRun(t, ctx)
+	k.flags, k.pace = flags, pace
 	conn := k.run(t.TempDir()+"/data", killViews)
 	k.awaitAll(conn)
 	if got := query(t, ctx, conn, "SELECT k, n, total FROM per_key ORDER BY k"); strings.Join(got, "; ") != strings.Join(k.wantTotals(), "; ") {
