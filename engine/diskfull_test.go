@@ -1,60 +1,20 @@
 package engine_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"os"
-	oscmd "os/exec"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/sluicedb/sluice/connectors/all"
 	"github.com/sluicedb/sluice/engine"
+	"github.com/sluicedb/sluice/internal/testfs"
 	"github.com/sluicedb/sluice/internal/testserver"
 	"github.com/sluicedb/sluice/storage"
 )
-
-// filesystemToFill mounts a small tmpfs for a data directory, or skips t
-// when it cannot (mounting needs root).
-func filesystemToFill(t *testing.T) string {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("a full disk is simulated with a tmpfs, and mounting one needs root")
-	}
-	mnt := t.TempDir()
-	if out, err := oscmd.Command("mount", "-t", "tmpfs", "-o", "size=160m", "tmpfs", mnt).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a tmpfs to fill: %v: %s", err, bytes.TrimSpace(out))
-	}
-	t.Cleanup(func() {
-		if oscmd.Command("umount", mnt).Run() != nil {
-			oscmd.Command("umount", "-l", mnt).Run()
-		}
-	})
-	return mnt
-}
-
-// fillUp writes path until its filesystem has no room left.
-func fillUp(t *testing.T, path string) {
-	t.Helper()
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	buf := make([]byte, 1<<20)
-	for len(buf) >= 4096 {
-		if _, err := f.Write(buf); err != nil {
-			if !errors.Is(err, syscall.ENOSPC) {
-				t.Fatal(err)
-			}
-			buf = buf[:len(buf)/2]
-		}
-	}
-}
 
 // On a full disk checkpoints fail with an error that says so while views
 // go on; once space is back the next checkpoint writes what the failed ones
@@ -62,7 +22,7 @@ func fillUp(t *testing.T, path string) {
 func TestFullDiskStopsCheckpointsAndLosesNothing(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	dataDir := filepath.Join(filesystemToFill(t), "data")
+	dataDir := filepath.Join(testfs.Small(t, "160m"), "data")
 	dir := t.TempDir()
 	path := filepath.Join(dir, "events.jsonl")
 	events := outOfOrderEvents(17, 4000)
@@ -89,7 +49,7 @@ func TestFullDiskStopsCheckpointsAndLosesNothing(t *testing.T) {
 	countedBefore := counted()
 
 	filler := filepath.Join(filepath.Dir(dataDir), "filler")
-	fillUp(t, filler)
+	testfs.Fill(t, filler)
 	for _, part := range [][2]int{{1000, 2000}, {2000, 2500}} {
 		from, upTo := part[0], part[1]
 		writeJSONLines(t, path, events[from:upTo], true)

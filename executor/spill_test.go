@@ -42,14 +42,11 @@ func (m *memSpill) apply(d *StateDelta) {
 	})
 }
 
-// A spilling aggregation evicts only groups a durable checkpoint holds,
-// reads them back when a row of theirs comes, and never reads back a group
-// it released whose deletion is not durable yet: its output is the same as
-// if everything had stayed in memory.
-func TestHashAggSpillsOnlyDurableGroups(t *testing.T) {
-	ctx := context.Background()
-	alloc := memory.NewCheckedAllocator(memory.DefaultAllocator)
-	defer alloc.AssertSize(t, 0)
+// newSpillingAgg returns count, sum, min and max by key over kv, spilling into
+// an in-memory store under a budget of one byte, and a collector of its
+// output.
+func newSpillingAgg(t *testing.T, alloc memory.Allocator) (*HashAgg, *memSpill, *MemoryBudget, *collector) {
+	t.Helper()
 	n := aggPlan(kv, []int{0}, kvAggs, false)
 	h, err := NewHashAgg(n, alloc)
 	if err != nil {
@@ -61,7 +58,18 @@ func TestHashAggSpillsOnlyDurableGroups(t *testing.T) {
 	if !h.EnableSpill(store, budget) {
 		t.Fatal("a plain GROUP BY should spill")
 	}
-	out := &collector{schema: n.Cols}
+	return h, store, budget, &collector{schema: n.Cols}
+}
+
+// A spilling aggregation evicts only groups a durable checkpoint holds,
+// reads them back when a row of theirs comes, and never reads back a group
+// it released whose deletion is not durable yet: its output is the same as
+// if everything had stayed in memory.
+func TestHashAggSpillsOnlyDurableGroups(t *testing.T) {
+	ctx := context.Background()
+	alloc := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer alloc.AssertSize(t, 0)
+	h, store, budget, out := newSpillingAgg(t, alloc)
 	epoch := uint64(0)
 	// step applies a chunk and closes its epoch with a barrier; with
 	// checkpoint set the epoch is also a checkpoint, written durably when
@@ -177,16 +185,7 @@ func TestHashAggCompactsAfterEviction(t *testing.T) {
 	ctx := context.Background()
 	alloc := memory.NewCheckedAllocator(memory.DefaultAllocator)
 	defer alloc.AssertSize(t, 0)
-	n := aggPlan(kv, []int{0}, kvAggs, false)
-	h, err := NewHashAgg(n, alloc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.TrackChanges()
-	store := &memSpill{entries: map[string][]byte{}}
-	budget := NewMemoryBudget(1)
-	h.EnableSpill(store, budget)
-	out := &collector{schema: n.Cols}
+	h, store, budget, out := newSpillingAgg(t, alloc)
 	apply := func(epoch uint64, ops []Op, rows [][]types.Datum) {
 		t.Helper()
 		rec := record(t, alloc, kv, rows...)

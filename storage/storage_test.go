@@ -1,11 +1,9 @@
 package storage
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -13,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/sluicedb/sluice/internal/testfs"
 )
 
 func TestCatalogKeepsCreationOrderAndForgetsDrops(t *testing.T) {
@@ -349,40 +349,12 @@ func TestTheBallastCatchesAWriteTheCheckMissed(t *testing.T) {
 var smallOptions = Options{Reserve: 6 << 20, Ballast: 2 << 20, MemTableSize: 1 << 20}
 
 // smallFilesystem mounts a 48 MiB tmpfs to fill, or skips t when it cannot.
-func smallFilesystem(t *testing.T) string {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("mounting a tmpfs to fill needs root")
-	}
-	mnt := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=48m", "tmpfs", mnt).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a tmpfs to fill: %v: %s", err, bytes.TrimSpace(out))
-	}
-	t.Cleanup(func() {
-		if exec.Command("umount", mnt).Run() != nil {
-			exec.Command("umount", "-l", mnt).Run()
-		}
-	})
-	return mnt
-}
+func smallFilesystem(t *testing.T) string { return testfs.Small(t, "48m") }
 
 // fill writes path until its filesystem has no room left.
 func fill(t *testing.T, path string) {
 	t.Helper()
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	buf := make([]byte, 1<<20)
-	for len(buf) >= 4096 {
-		if _, err := f.Write(buf); err != nil {
-			if !errors.Is(err, syscall.ENOSPC) {
-				t.Fatal(err)
-			}
-			buf = buf[:len(buf)/2]
-		}
-	}
+	testfs.Fill(t, path)
 	if free, _, _ := freeSpace(filepath.Dir(path)); free >= 4096 {
 		t.Fatalf("filled the disk, yet %d bytes are free", free)
 	}
