@@ -20,6 +20,10 @@ func (s spillSpace) Get(key []byte, fn func(value []byte) error) (bool, error) {
 	return s.db.CheckpointEntry(s.space, key, fn)
 }
 
+func (s spillSpace) GetSorted(keys [][]byte, fn func(i int, value []byte) error) error {
+	return s.db.CheckpointEntriesOf(s.space, keys, fn)
+}
+
 func (s spillSpace) Scan(fn func(key, value []byte) error) error {
 	return s.db.CheckpointEntries(s.space, fn)
 }

@@ -3,6 +3,7 @@ package executor
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -60,7 +61,8 @@ type HashAgg struct {
 	// one does): the store must not give them back.
 	spill     *spill
 	gone      map[string]uint64
-	goneSwept uint64 // the durable epoch gone was last swept at
+	goneSwept uint64   // the durable epoch gone was last swept at
+	missing   [][]byte // the keys of a chunk to read back, reused
 
 	gids  []int32
 	signs []int8
@@ -144,14 +146,13 @@ func (h *HashAgg) Process(ctx context.Context, _ int, c Chunk, emit Emit) error 
 	keys := h.keyEnc.Encode(c.Rec)
 	h.gids = grow(h.gids, n)
 	h.signs = grow(h.signs, n)
+	if h.spill != nil && h.spill.spilled {
+		if err := h.reload(keys); err != nil {
+			return err
+		}
+	}
 	for i := 0; i < n; i++ {
 		g, ok := h.groups[string(keys[i])] // no allocation for a lookup
-		if !ok && h.spill != nil && h.spill.spilled && h.spill.stored.mayHave(keys[i]) {
-			var err error
-			if g, ok, err = h.reload(keys[i]); err != nil {
-				return err
-			}
-		}
 		if !ok {
 			g = h.group(string(keys[i]), i, c.Rec)
 		}
@@ -495,20 +496,27 @@ func (h *HashAgg) RecoverSpilled() error {
 	})
 }
 
-// reload reads the group of encoded key back from the store, if it is there.
-func (h *HashAgg) reload(key []byte) (int32, bool, error) {
-	if _, ok := h.gone[string(key)]; ok {
-		// Released: the group starts anew, and once changed stays in
-		// memory until a durable checkpoint holds it.
-		delete(h.gone, string(key))
-		return 0, false, nil
-	}
-	found, err := h.spill.store.Get(key, func(value []byte) error { return h.LoadEntry(key, value) })
-	if err != nil || !found {
-		return 0, false, err
-	}
-	h.spill.budget.reloaded.Add(1)
-	return h.groups[string(key)], true, nil
+// reload reads back from the store the groups of keys that are not in
+// memory and may be there, in one sorted batch.
+func (h *HashAgg) reload(keys [][]byte) error {
+	h.missing = sortedCandidates(h.missing, keys, func(k []byte) bool {
+		_, ok := h.groups[string(k)]
+		return !ok && h.spill.stored.mayHave(k)
+	})
+	// A released group starts anew (once changed, it stays in memory until
+	// a durable checkpoint holds it), and the store must not give its old
+	// state back.
+	h.missing = slices.DeleteFunc(h.missing, func(k []byte) bool {
+		if _, ok := h.gone[string(k)]; ok {
+			delete(h.gone, string(k))
+			return true
+		}
+		return false
+	})
+	return h.spill.store.GetSorted(h.missing, func(i int, value []byte) error {
+		h.spill.budget.reloaded.Add(1)
+		return h.LoadEntry(h.missing[i], value)
+	})
 }
 
 // forgetDurablyGone drops the released keys whose deletion a durable

@@ -33,6 +33,7 @@ type Store struct {
 	committed map[string]int64
 	size      int64
 	spill     *spill
+	missing   [][]byte // rows to read back, reused (guarded by mu)
 
 	stageMu sync.Mutex
 	staging []delta            // changes of the open epoch
@@ -105,6 +106,9 @@ func (s *Store) Commit(epoch uint64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var firstErr error
+	if s.spill != nil && s.spill.spilled {
+		firstErr = s.reload(ready)
+	}
 	for _, ds := range ready {
 		for _, d := range ds {
 			if s.tracking {
@@ -127,6 +131,31 @@ func (s *Store) Commit(epoch uint64) error {
 		}
 	}
 	return firstErr
+}
+
+// reload reads back from the spill store, in one sorted batch, the rows
+// that changes are about to change and that are not in memory. The caller
+// holds mu.
+func (s *Store) reload(changes [][]delta) error {
+	s.missing = s.missing[:0]
+	for _, ds := range changes {
+		for _, d := range ds {
+			s.missing = append(s.missing, []byte(d.row))
+		}
+	}
+	s.missing = sortedCandidates(s.missing, s.missing, func(row []byte) bool {
+		_, ok := s.committed[string(row)]
+		return !ok && s.spill.stored.mayHave(row)
+	})
+	err := s.spill.store.GetSorted(s.missing, func(i int, v []byte) error {
+		s.committed[string(s.missing[i])] = NewStateReader(v).Int()
+		s.spill.budget.reloaded.Add(1)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("read rows of the view back from the state store: %w", err)
+	}
+	return nil
 }
 
 // count is the committed multiplicity of row, read back from the spill

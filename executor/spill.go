@@ -1,8 +1,10 @@
 package executor
 
 import (
+	"bytes"
 	"context"
 	"math"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -17,6 +19,10 @@ type SpillStore interface {
 	// Get calls fn with the stored value of key and reports whether there
 	// is one. The value is valid only during the call.
 	Get(key []byte, fn func(value []byte) error) (bool, error)
+	// GetSorted calls fn(i, value) for each of keys, which are in
+	// ascending order, that is stored: Get for a batch, at a fraction of
+	// the cost per key.
+	GetSorted(keys [][]byte, fn func(i int, value []byte) error) error
 	// Scan calls fn with every stored entry, in key order. The slices are
 	// valid only during the call.
 	Scan(fn func(key, value []byte) error) error
@@ -187,4 +193,17 @@ func (s *spill) evictShare() float64 {
 // evictCount is how many of n clean entries a share evicts.
 func evictCount(n int, share float64) int {
 	return min(n, int(math.Ceil(float64(n)*share)))
+}
+
+// sortedCandidates returns the distinct keys of keys, in ascending order, for
+// which want (which must not change what it answers) says yes, reusing buf.
+func sortedCandidates(buf [][]byte, keys [][]byte, want func([]byte) bool) [][]byte {
+	buf = buf[:0]
+	for _, k := range keys {
+		if want(k) {
+			buf = append(buf, k)
+		}
+	}
+	slices.SortFunc(buf, bytes.Compare)
+	return slices.CompactFunc(buf, bytes.Equal)
 }

@@ -22,6 +22,17 @@ func (m *memSpill) Get(key []byte, fn func([]byte) error) (bool, error) {
 	return true, fn(v)
 }
 
+func (m *memSpill) GetSorted(keys [][]byte, fn func(int, []byte) error) error {
+	for i, k := range keys {
+		if v, ok := m.entries[string(k)]; ok {
+			if err := fn(i, v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 func (m *memSpill) Scan(fn func(key, value []byte) error) error {
 	for k, v := range m.entries {
 		if err := fn([]byte(k), v); err != nil {

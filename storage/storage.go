@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -449,6 +450,35 @@ func (d *DB) CheckpointEntry(space string, key []byte, fn func(value []byte) err
 	}
 	defer closer.Close()
 	return true, fn(v)
+}
+
+// CheckpointEntriesOf calls fn(i, value) for each of keys (in ascending
+// order, as bytes.Compare orders them) that a keyed space of the stored
+// checkpoint holds. One iterator serves them all, so that a batch of
+// lookups pays for opening it once and reads neighbouring keys from the
+// same blocks. The value is valid only during the call.
+func (d *DB) CheckpointEntriesOf(space string, keys [][]byte, fn func(i int, value []byte) error) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	prefix := spacePrefix(space)
+	it, err := d.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	key := append([]byte(nil), prefix...)
+	for i, k := range keys {
+		key = append(key[:len(prefix)], k...)
+		// A prefix seek consults the Bloom filters: most keys of a batch
+		// may be absent.
+		if it.SeekPrefixGE(key) && bytes.Equal(it.Key(), key) {
+			if err := fn(i, it.Value()); err != nil {
+				return err
+			}
+		}
+	}
+	return it.Error()
 }
 
 // Checkpoint returns the last complete checkpoint: its epoch (0 when there

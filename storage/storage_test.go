@@ -359,3 +359,38 @@ func fill(t *testing.T, path string) {
 		t.Fatalf("filled the disk, yet %d bytes are free", free)
 	}
 }
+
+// A batch of lookups finds exactly the stored keys among those asked, in a
+// space of its own.
+func TestCheckpointEntriesOfFindsTheStoredKeys(t *testing.T) {
+	db, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	entries := map[string]string{"b": "2", "d": "4", "e": "5"}
+	each := func(fn func(k, v []byte) error) error {
+		for k, v := range entries {
+			if err := fn([]byte(k), []byte(v)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	other := func(fn func(k, v []byte) error) error { return fn([]byte("c"), []byte("other")) }
+	if err := db.SaveCheckpoint(1, nil, []KeyedChanges{{Space: "x", Each: each}, {Space: "y", Each: other}}); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	keys := [][]byte{[]byte("a"), []byte("b"), []byte("c"), []byte("d"), []byte("f")}
+	err = db.CheckpointEntriesOf("x", keys, func(i int, v []byte) error {
+		got = append(got, string(keys[i])+"="+string(v))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "b=2 d=4"; strings.Join(got, " ") != want {
+		t.Errorf("found %v, want %s", got, want)
+	}
+}
