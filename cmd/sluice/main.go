@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -85,7 +86,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	var cfg serveConfig
 	fs.StringVar(&cfg.pgListen, "pg-listen", "127.0.0.1:7432", "address for PostgreSQL clients (psql, drivers, BI tools)")
-	fs.StringVar(&cfg.httpListen, "http-listen", "127.0.0.1:7480", "address for HTTP: GET /healthz, GET /metrics (Prometheus), and POST /ingest/<source> for the rows of sources WITH (connector = 'http')")
+	fs.StringVar(&cfg.httpListen, "http-listen", "127.0.0.1:7480", "address for HTTP: GET /healthz, GET /metrics (Prometheus), GET /debug/pprof/ (Go's profiler), and POST /ingest/<source> for the rows of sources WITH (connector = 'http')")
 	fs.StringVar(&cfg.dataDir, "data-dir", "./sluice-data", "directory for Sluice's data (created if missing)")
 	fs.DurationVar(&cfg.barrierInterval, "barrier-interval", 10*time.Millisecond, "how often an epoch closes: the freshness of reads")
 	fs.DurationVar(&cfg.checkpointEvery, "checkpoint-interval", time.Second, "how often the state of every view and the position of every source are written to --data-dir; a restart resumes from the last checkpoint")
@@ -179,6 +180,13 @@ func runServer(ctx context.Context, cfg serveConfig, logger *slog.Logger, stdout
 		fmt.Fprintln(w, "ok")
 	})
 	mux.Handle("GET /metrics", metricsHandler(eng))
+	// Go's profiler, for finding where the time goes in a running server
+	// (go tool pprof http://127.0.0.1:7480/debug/pprof/profile). Like the
+	// rest of this listener it is on 127.0.0.1 unless --http-listen says
+	// otherwise.
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	// Every method, so that the hub answers a GET with its own 405.
 	mux.Handle(httpconn.IngestPath, hub)
 	httpSrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}

@@ -86,6 +86,16 @@ func TestServerAnswersAndStopsOnCancel(t *testing.T) {
 			t.Errorf("/metrics lacks %s:\n%s", want, body)
 		}
 	}
+	// Go's profiler, for a running server.
+	resp, err = http.Get("http://" + httpAddr + "/debug/pprof/heap?debug=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "heap profile") {
+		t.Errorf("/debug/pprof/heap answered %s:\n%.200s", resp.Status, body)
+	}
 	conn.Close(context.Background())
 	cancel()
 	select {
