@@ -74,6 +74,7 @@ type RowEncoder struct {
 	exact   bool
 	arena   []byte
 	offsets []int
+	cursor  []int // each row's length, then where its next value goes
 	keys    [][]byte
 }
 
@@ -96,28 +97,263 @@ func NewExactRowEncoder(cols []int, ts []types.T) *RowEncoder {
 
 // Encode returns one key per row of rec. The keys are valid until the next
 // call; copy one (string(key)) to keep it.
+//
+// It works a column at a time, so that the type of a column is looked at
+// once per batch rather than once per value: a first pass adds up each
+// row's length, a second writes each column's values into every row's
+// place.
 func (e *RowEncoder) Encode(rec arrow.Record) [][]byte {
 	n := int(rec.NumRows())
-	e.arena = e.arena[:0]
-	e.offsets = append(e.offsets[:0], 0)
-	arrs := make([]arrow.Array, len(e.cols))
+	e.cursor = grow(e.cursor, n)
+	clear(e.cursor)
 	for j, c := range e.cols {
-		arrs[j] = rec.Column(c)
+		addLengths(e.cursor, rec.Column(c), e.storages[j])
 	}
-	for i := 0; i < n; i++ {
-		for j, a := range arrs {
-			e.arena = appendValue(e.arena, a, i, e.storages[j], e.exact)
-		}
-		e.offsets = append(e.offsets, len(e.arena))
+	e.offsets = grow(e.offsets, n+1)
+	total := 0
+	for i, l := range e.cursor {
+		e.offsets[i] = total
+		e.cursor[i] = total
+		total += l
 	}
-	if cap(e.keys) < n {
-		e.keys = make([][]byte, n)
+	e.offsets[n] = total
+	e.arena = grow(e.arena, total)
+	for j, c := range e.cols {
+		e.writeColumn(rec.Column(c), e.storages[j])
 	}
-	e.keys = e.keys[:n]
+	e.keys = grow(e.keys, n)
 	for i := 0; i < n; i++ {
 		e.keys[i] = e.arena[e.offsets[i]:e.offsets[i+1]:e.offsets[i+1]]
 	}
 	return e.keys
+}
+
+// fixedWidth is the size of a non-NULL value of st after its marker byte,
+// or -1 for values whose size varies.
+func fixedWidth(st storage) int {
+	switch st {
+	case stBool:
+		return 1
+	case stInt16, stInt32, stInt64, stFloat64:
+		return 8
+	case stFloat32:
+		return 4
+	case stInterval:
+		return 16
+	case stNull:
+		return 0
+	}
+	return -1
+}
+
+// addLengths adds to lens[i] the encoded size of row i's value of a.
+func addLengths(lens []int, a arrow.Array, st storage) {
+	if w := fixedWidth(st); w >= 0 {
+		if a.NullN() == 0 {
+			for i := range lens {
+				lens[i] += 1 + w
+			}
+			return
+		}
+		for i := range lens {
+			if a.IsNull(i) {
+				lens[i]++
+			} else {
+				lens[i] += 1 + w
+			}
+		}
+		return
+	}
+	// Strings and bytes, each with a loop of its own so that the calls are
+	// direct.
+	switch a := a.(type) {
+	case *array.String:
+		for i := range lens {
+			if a.IsNull(i) {
+				lens[i]++
+			} else {
+				lens[i] += varLength(a.ValueLen(i))
+			}
+		}
+	case *array.Binary:
+		for i := range lens {
+			if a.IsNull(i) {
+				lens[i]++
+			} else {
+				lens[i] += varLength(a.ValueLen(i))
+			}
+		}
+	default:
+		panic(fmt.Sprintf("executor: %T stored as variable-length bytes", a))
+	}
+}
+
+// varLength is the encoded size of a string or bytes value of l bytes.
+func varLength(l int) int { return 1 + uvarintLen(uint64(l)) + l }
+
+func uvarintLen(v uint64) int {
+	n := 1
+	for v >= 0x80 {
+		v >>= 7
+		n++
+	}
+	return n
+}
+
+// writeColumn writes row i's value of a at e.arena[e.cursor[i]] for every
+// row, advancing the cursors.
+func (e *RowEncoder) writeColumn(a arrow.Array, st storage) {
+	buf, cur := e.arena, e.cursor
+	nulls := a.NullN() > 0
+	// null writes row i's NULL and reports whether it did.
+	null := func(i int) bool {
+		if nulls && a.IsNull(i) {
+			buf[cur[i]] = 0
+			cur[i]++
+			return true
+		}
+		return false
+	}
+	putInts := func(value func(i int) int64) {
+		for i := range cur {
+			if null(i) {
+				continue
+			}
+			p := cur[i]
+			buf[p] = 1
+			binary.LittleEndian.PutUint64(buf[p+1:], uint64(value(i)))
+			cur[i] = p + 9
+		}
+	}
+	switch st {
+	case stInt64:
+		switch a := a.(type) {
+		case *array.Int64:
+			vals := a.Int64Values()
+			for i := range cur {
+				if null(i) {
+					continue
+				}
+				p := cur[i]
+				buf[p] = 1
+				binary.LittleEndian.PutUint64(buf[p+1:], uint64(vals[i]))
+				cur[i] = p + 9
+			}
+		case *array.Timestamp:
+			vals := a.TimestampValues()
+			for i := range cur {
+				if null(i) {
+					continue
+				}
+				p := cur[i]
+				buf[p] = 1
+				binary.LittleEndian.PutUint64(buf[p+1:], uint64(vals[i]))
+				cur[i] = p + 9
+			}
+		case *array.Time64:
+			vals := a.Time64Values()
+			putInts(func(i int) int64 { return int64(vals[i]) })
+		}
+	case stInt32:
+		switch a := a.(type) {
+		case *array.Int32:
+			vals := a.Int32Values()
+			putInts(func(i int) int64 { return int64(vals[i]) })
+		case *array.Date32:
+			vals := a.Date32Values()
+			putInts(func(i int) int64 { return int64(vals[i]) })
+		}
+	case stInt16:
+		vals := a.(*array.Int16).Int16Values()
+		putInts(func(i int) int64 { return int64(vals[i]) })
+	case stFloat64:
+		vals := a.(*array.Float64).Float64Values()
+		for i := range cur {
+			if null(i) {
+				continue
+			}
+			f := vals[i]
+			if !e.exact {
+				f = normFloat64(f)
+			}
+			p := cur[i]
+			buf[p] = 1
+			binary.LittleEndian.PutUint64(buf[p+1:], math.Float64bits(f))
+			cur[i] = p + 9
+		}
+	case stFloat32:
+		vals := a.(*array.Float32).Float32Values()
+		for i := range cur {
+			if null(i) {
+				continue
+			}
+			f := vals[i]
+			if !e.exact {
+				f = normFloat32(f)
+			}
+			p := cur[i]
+			buf[p] = 1
+			binary.LittleEndian.PutUint32(buf[p+1:], math.Float32bits(f))
+			cur[i] = p + 5
+		}
+	case stBool:
+		b := a.(*array.Boolean)
+		for i := range cur {
+			if null(i) {
+				continue
+			}
+			p := cur[i]
+			buf[p] = 1
+			buf[p+1] = 0
+			if b.Value(i) {
+				buf[p+1] = 1
+			}
+			cur[i] = p + 2
+		}
+	case stString:
+		s := a.(*array.String)
+		for i := range cur {
+			if null(i) {
+				continue
+			}
+			v := s.Value(i)
+			p := cur[i]
+			buf[p] = 1
+			p = 1 + p + binary.PutUvarint(buf[p+1:], uint64(len(v)))
+			cur[i] = p + copy(buf[p:], v)
+		}
+	case stBinary:
+		bin := a.(*array.Binary)
+		for i := range cur {
+			if null(i) {
+				continue
+			}
+			v := bin.Value(i)
+			p := cur[i]
+			buf[p] = 1
+			p = 1 + p + binary.PutUvarint(buf[p+1:], uint64(len(v)))
+			cur[i] = p + copy(buf[p:], v)
+		}
+	case stInterval:
+		iv := a.(*array.MonthDayNanoInterval)
+		for i := range cur {
+			if null(i) {
+				continue
+			}
+			v := iv.Value(i)
+			p := cur[i]
+			buf[p] = 1
+			binary.LittleEndian.PutUint32(buf[p+1:], uint32(v.Months))
+			binary.LittleEndian.PutUint32(buf[p+5:], uint32(v.Days))
+			binary.LittleEndian.PutUint64(buf[p+9:], uint64(v.Nanoseconds))
+			cur[i] = p + 17
+		}
+	case stNull:
+		for i := range cur {
+			buf[cur[i]] = 0
+			cur[i]++
+		}
+	}
 }
 
 func appendValue(buf []byte, a arrow.Array, i int, st storage, exact bool) []byte {
