@@ -2,11 +2,13 @@ package executor
 
 import (
 	"bytes"
+	"context"
 	"math"
 	"math/rand/v2"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sluicedb/sluice/types"
@@ -72,5 +74,47 @@ func TestRowEncoderMatchesValueByValueEncoding(t *testing.T) {
 				t.Fatalf("exact=%v, %d rows, row %d:\n got %x\nwant %x", exact, rec.NumRows(), i, key, want)
 			}
 		}
+	}
+}
+
+// Repeating every row in place gives what gathering the same rows by index
+// gives, for every stored type, with NULLs, on a slice of a record.
+func TestRepeatRecordMatchesTake(t *testing.T) {
+	alloc := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer alloc.AssertSize(t, 0)
+	whole := record(t, alloc, codecSchema, codecRows(300)...)
+	defer whole.Release()
+	sliced := whole.NewSlice(41, 257)
+	defer sliced.Release()
+	ctx := context.Background()
+	for _, k := range []int{1, 5} {
+		got, err := repeatRecord(ctx, sliced, k, alloc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var idx []int32
+		for i := 0; i < int(sliced.NumRows()); i++ {
+			for r := 0; r < k; r++ {
+				idx = append(idx, int32(i))
+			}
+		}
+		want, err := takeRecord(ctx, sliced, idx, alloc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j := range codecSchema {
+			g, w := got.Column(j), want.Column(j)
+			// NaN is a value like any other here.
+			if !array.ApproxEqual(g, w, array.WithNaNsEqual(true), array.WithAbsTolerance(0)) {
+				for i := 0; i < w.Len(); i++ {
+					if g.IsNull(i) != w.IsNull(i) || g.ValueStr(i) != w.ValueStr(i) || i == w.Len()-1 {
+						t.Errorf("repeating %d times: column %s row %d is %s, take gives %s", k, codecSchema[j].Name, i, g.ValueStr(i), w.ValueStr(i))
+						break
+					}
+				}
+			}
+		}
+		got.Release()
+		want.Release()
 	}
 }

@@ -76,10 +76,17 @@ func (w *WindowAssign) Process(ctx context.Context, _ int, c Chunk, emit Emit) e
 		}
 	}
 	var base arrow.Record
-	if w.node.Func == plan.Tumble && len(w.idx) == n {
+	switch {
+	case w.node.Func == plan.Tumble && len(w.idx) == n:
 		base = c.Rec
 		base.Retain()
-	} else {
+	case w.node.Func == plan.Hop && len(w.idx) == n*perRow:
+		// No row lacks a time: each is repeated perRow times in place.
+		var err error
+		if base, err = repeatRecord(ctx, c.Rec, perRow, w.alloc); err != nil {
+			return err
+		}
+	default:
 		var err error
 		base, err = takeRecord(ctx, c.Rec, w.idx, w.alloc)
 		if err != nil {
