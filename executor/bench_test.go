@@ -22,7 +22,7 @@ var bids = types.Schema{
 
 // bidBatch builds a batch of n bids over auctions auctions, one millisecond
 // apart from base.
-func bidBatch(b *testing.B, n, auctions int, base time.Time) arrow.Record {
+func bidBatch(b testing.TB, n, auctions int, base time.Time) arrow.Record {
 	r := rand.New(rand.NewPCG(1, 2))
 	channels := []string{"apple", "google", "facebook", "baidu"}
 	rows := make([][]types.Datum, n)

@@ -33,19 +33,25 @@ type HashAgg struct {
 	aggs    []aggregator
 	outType *arrow.Schema
 
-	groups   map[string]int32
-	keys     []string // encoded key per group id
-	rows     []int64  // input rows currently in each group
-	live     []bool   // group id in use
-	free     []int32  // recycled group ids
-	emitted  []bool   // the group's current row is in the output
-	dirty    []int32
-	isDirty  []bool
-	oldRows  []array.Builder // previous output of dirty groups, as emitted
-	global   bool            // no GROUP BY: one group that always exists
-	windowOf []int64         // window end of each group (WindowEnd ≥ 0)
-	hasEnd   []bool          // the group is in closing
-	closing  byEnd[int32]
+	groups map[string]int32
+	// fixed indexes the groups by fixedKey as well, when the key is one or
+	// two integer columns (fixedCols of them; 0 otherwise), for chunks
+	// whose key columns have no NULL.
+	fixed     *fixedTable
+	fixedCols int
+	fixedBuf  []fixedKey
+	keys      []string // encoded key per group id
+	rows      []int64  // input rows currently in each group
+	live      []bool   // group id in use
+	free      []int32  // recycled group ids
+	emitted   []bool   // the group's current row is in the output
+	dirty     []int32
+	isDirty   []bool
+	oldRows   []array.Builder // previous output of dirty groups, as emitted
+	global    bool            // no GROUP BY: one group that always exists
+	windowOf  []int64         // window end of each group (WindowEnd ≥ 0)
+	hasEnd    []bool          // the group is in closing
+	closing   byEnd[int32]
 
 	// For incremental checkpoints (tracking set): the groups changed and
 	// the keys of the groups released since the last SaveChanges.
@@ -94,6 +100,8 @@ func NewHashAgg(n *plan.Aggregate, alloc memory.Allocator) (*HashAgg, error) {
 	}
 	if h.global {
 		h.group("", 0, nil)
+	} else if h.fixedCols = fixedKeyColumns(h.keyEnc.storages); h.fixedCols > 0 {
+		h.fixed = newFixedTable(0)
 	}
 	return h, nil
 }
@@ -123,6 +131,11 @@ func (h *HashAgg) group(k string, row int, rec arrow.Record) int32 {
 		}
 	}
 	h.groups[k] = g
+	if h.fixed != nil {
+		if fk, ok := fixedKeyOf(k, h.fixedCols); ok {
+			h.fixed.put(fk, g)
+		}
+	}
 	h.keys[g] = k
 	h.live[g] = true
 	if h.node.WindowEnd >= 0 && rec != nil {
@@ -143,17 +156,32 @@ func (h *HashAgg) Process(ctx context.Context, _ int, c Chunk, emit Emit) error 
 	if n == 0 {
 		return nil
 	}
-	keys := h.keyEnc.Encode(c.Rec)
 	h.gids = grow(h.gids, n)
 	h.signs = grow(h.signs, n)
-	if h.spill != nil && h.spill.spilled {
-		if err := h.reload(keys); err != nil {
-			return err
+	// Integer keys are looked up as they are in the columns; other keys,
+	// and chunks whose keys may have to be read back, are encoded.
+	var keys [][]byte
+	byFixed := h.fixed != nil && h.spill == nil && h.readFixedKeys(c.Rec)
+	if !byFixed {
+		keys = h.keyEnc.Encode(c.Rec)
+		if h.spill != nil && h.spill.spilled {
+			if err := h.reload(keys); err != nil {
+				return err
+			}
 		}
 	}
 	for i := 0; i < n; i++ {
-		g, ok := h.groups[string(keys[i])] // no allocation for a lookup
+		var g int32
+		var ok bool
+		if byFixed {
+			g, ok = h.fixed.get(h.fixedBuf[i])
+		} else {
+			g, ok = h.groups[string(keys[i])] // no allocation for a lookup
+		}
 		if !ok {
+			if keys == nil {
+				keys = h.keyEnc.Encode(c.Rec)
+			}
 			g = h.group(string(keys[i]), i, c.Rec)
 		}
 		h.gids[i] = g
@@ -356,6 +384,11 @@ func (h *HashAgg) release(g int32) {
 // drop forgets group g in memory and recycles its id.
 func (h *HashAgg) drop(g int32) {
 	delete(h.groups, h.keys[g])
+	if h.fixed != nil {
+		if fk, ok := fixedKeyOf(h.keys[g], h.fixedCols); ok {
+			h.fixed.del(fk)
+		}
+	}
 	h.keys[g] = ""
 	h.rows[g] = 0
 	h.live[g] = false
@@ -586,6 +619,9 @@ func (h *HashAgg) compact() error {
 		h.aggs[j] = a
 	}
 	h.groups = make(map[string]int32, n)
+	if h.fixed != nil {
+		h.fixed = newFixedTable(n)
+	}
 	h.keys, h.rows, h.live, h.emitted, h.isDirty = nil, nil, nil, nil, nil
 	h.windowOf, h.hasEnd, h.ckDirty, h.free = nil, nil, nil, nil
 	h.ckList = make([]int32, 0, len(h.ckList))
