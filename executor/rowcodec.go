@@ -200,6 +200,23 @@ func uvarintLen(v uint64) int {
 	return n
 }
 
+// writeInts writes integers of any width as the row codec stores them: 8
+// bytes, so that equal values of different widths encode alike.
+func writeInts[T ~int64 | ~int32 | ~int16](buf []byte, cur []int, a arrow.Array, vals []T) {
+	nulls := a.NullN() > 0
+	for i := range cur {
+		p := cur[i]
+		if nulls && a.IsNull(i) {
+			buf[p] = 0
+			cur[i] = p + 1
+			continue
+		}
+		buf[p] = 1
+		binary.LittleEndian.PutUint64(buf[p+1:], uint64(int64(vals[i])))
+		cur[i] = p + 9
+	}
+}
+
 // writeColumn writes row i's value of a at e.arena[e.cursor[i]] for every
 // row, advancing the cursors.
 func (e *RowEncoder) writeColumn(a arrow.Array, st storage) {
@@ -214,58 +231,22 @@ func (e *RowEncoder) writeColumn(a arrow.Array, st storage) {
 		}
 		return false
 	}
-	putInts := func(value func(i int) int64) {
-		for i := range cur {
-			if null(i) {
-				continue
-			}
-			p := cur[i]
-			buf[p] = 1
-			binary.LittleEndian.PutUint64(buf[p+1:], uint64(value(i)))
-			cur[i] = p + 9
-		}
-	}
 	switch st {
-	case stInt64:
+	case stInt64, stInt32, stInt16:
 		switch a := a.(type) {
 		case *array.Int64:
-			vals := a.Int64Values()
-			for i := range cur {
-				if null(i) {
-					continue
-				}
-				p := cur[i]
-				buf[p] = 1
-				binary.LittleEndian.PutUint64(buf[p+1:], uint64(vals[i]))
-				cur[i] = p + 9
-			}
+			writeInts(buf, cur, a, a.Int64Values())
 		case *array.Timestamp:
-			vals := a.TimestampValues()
-			for i := range cur {
-				if null(i) {
-					continue
-				}
-				p := cur[i]
-				buf[p] = 1
-				binary.LittleEndian.PutUint64(buf[p+1:], uint64(vals[i]))
-				cur[i] = p + 9
-			}
+			writeInts(buf, cur, a, a.TimestampValues())
 		case *array.Time64:
-			vals := a.Time64Values()
-			putInts(func(i int) int64 { return int64(vals[i]) })
-		}
-	case stInt32:
-		switch a := a.(type) {
+			writeInts(buf, cur, a, a.Time64Values())
 		case *array.Int32:
-			vals := a.Int32Values()
-			putInts(func(i int) int64 { return int64(vals[i]) })
+			writeInts(buf, cur, a, a.Int32Values())
 		case *array.Date32:
-			vals := a.Date32Values()
-			putInts(func(i int) int64 { return int64(vals[i]) })
+			writeInts(buf, cur, a, a.Date32Values())
+		case *array.Int16:
+			writeInts(buf, cur, a, a.Int16Values())
 		}
-	case stInt16:
-		vals := a.(*array.Int16).Int16Values()
-		putInts(func(i int) int64 { return int64(vals[i]) })
 	case stFloat64:
 		vals := a.(*array.Float64).Float64Values()
 		for i := range cur {
