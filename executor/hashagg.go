@@ -47,10 +47,10 @@ type HashAgg struct {
 	emitted   []bool   // the group's current row is in the output
 	dirty     []int32
 	isDirty   []bool
-	oldRows   []array.Builder // previous output of dirty groups, as emitted
-	global    bool            // no GROUP BY: one group that always exists
-	windowOf  []int64         // window end of each group (WindowEnd ≥ 0)
-	hasEnd    []bool          // the group is in closing
+	oldRows   groupRows // previous output of dirty groups, as emitted
+	global    bool      // no GROUP BY: one group that always exists
+	windowOf  []int64   // window end of each group (WindowEnd ≥ 0)
+	hasEnd    []bool    // the group is in closing
 	closing   byEnd[int32]
 
 	// For incremental checkpoints (tracking set): the groups changed and
@@ -222,20 +222,41 @@ func (h *HashAgg) markDirty(g int32) {
 	if h.node.EmitOnWindowClose || !h.emitted[g] {
 		return
 	}
-	if h.oldRows == nil {
-		h.oldRows = newBuilders(h.alloc, h.outType)
-	}
-	h.appendRow(h.oldRows, g)
+	h.appendRow(&h.oldRows, g)
 }
 
-func (h *HashAgg) appendRow(bs []array.Builder, g int32) {
+// groupRows collects output rows of groups: each aggregate's result is
+// appended as its group is added, the keys are decoded together when the
+// rows are finished.
+type groupRows struct {
+	bs   []array.Builder
+	keys []string
+}
+
+func (h *HashAgg) appendRow(out *groupRows, g int32) {
+	if out.bs == nil {
+		out.bs = newBuilders(h.alloc, h.outType)
+	}
+	out.keys = append(out.keys, h.keys[g])
 	nk := len(h.node.Keys)
-	h.keyDec.Append(bs[:nk], []byte(h.keys[g]))
 	for j, a := range h.aggs {
-		if err := a.result(bs[nk+j], g); err != nil && h.err == nil {
+		if err := a.result(out.bs[nk+j], g); err != nil && h.err == nil {
 			h.err = err
 		}
 	}
+}
+
+// finishRows returns the collected rows as a record, nil if there are none,
+// and empties out.
+func (h *HashAgg) finishRows(out *groupRows) arrow.Record {
+	if out.bs == nil {
+		return nil
+	}
+	h.keyDec.AppendStrings(out.bs[:len(h.node.Keys)], out.keys)
+	rec := finishRecord(h.outType, out.bs)
+	clear(out.keys)
+	out.bs, out.keys = nil, out.keys[:0]
+	return rec
 }
 
 // Barrier emits the changes of the epoch.
@@ -277,20 +298,18 @@ func (h *HashAgg) flush(ctx context.Context, emit Emit) error {
 		return nil
 	}
 	h.err = nil
-	if h.oldRows != nil {
-		rec := finishRecord(h.outType, h.oldRows)
-		h.oldRows = nil
+	if rec := h.finishRows(&h.oldRows); rec != nil {
 		err := emit(ctx, Chunk{Rec: rec, Ops: deletes(int(rec.NumRows()))})
 		rec.Release()
 		if err != nil {
 			return err
 		}
 	}
-	out := newBuilders(h.alloc, h.outType)
+	var out groupRows
 	for _, g := range h.dirty {
 		h.isDirty[g] = false
 		if h.rows[g] > 0 || h.global {
-			h.appendRow(out, g)
+			h.appendRow(&out, g)
 			h.emitted[g] = true
 		} else {
 			h.emitted[g] = false
@@ -298,13 +317,13 @@ func (h *HashAgg) flush(ctx context.Context, emit Emit) error {
 		}
 	}
 	h.dirty = h.dirty[:0]
-	rec := finishRecord(h.outType, out)
+	rec := h.finishRows(&out)
+	if rec == nil {
+		return nil
+	}
 	defer rec.Release()
 	if h.err != nil {
 		return fmt.Errorf("aggregate: %w", h.err)
-	}
-	if rec.NumRows() == 0 {
-		return nil
 	}
 	return emit(ctx, Chunk{Rec: rec})
 }
@@ -324,7 +343,8 @@ func (h *HashAgg) Watermark(ctx context.Context, wm int64, emit Emit) error {
 }
 
 func (h *HashAgg) closeWindows(ctx context.Context, wm int64, emit Emit) error {
-	var out []array.Builder
+	var out groupRows
+	h.err = nil
 	for h.closing.endsBy(wm) {
 		wg := h.closing.next()
 		g := wg.v
@@ -332,11 +352,7 @@ func (h *HashAgg) closeWindows(ctx context.Context, wm int64, emit Emit) error {
 			continue
 		}
 		if h.node.EmitOnWindowClose && h.rows[g] > 0 {
-			if out == nil {
-				out = newBuilders(h.alloc, h.outType)
-				h.err = nil
-			}
-			h.appendRow(out, g)
+			h.appendRow(&out, g)
 		}
 		if h.isDirty[g] {
 			h.isDirty[g] = false
@@ -344,10 +360,10 @@ func (h *HashAgg) closeWindows(ctx context.Context, wm int64, emit Emit) error {
 		}
 		h.release(g)
 	}
-	if out == nil {
+	rec := h.finishRows(&out)
+	if rec == nil {
 		return nil
 	}
-	rec := finishRecord(h.outType, out)
 	defer rec.Release()
 	if h.err != nil {
 		return fmt.Errorf("aggregate: %w", h.err)

@@ -6,7 +6,6 @@ import (
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sluicedb/sluice/types"
@@ -267,22 +266,18 @@ func (s *Store) snapshotAll(alloc memory.Allocator) ([]arrow.Record, error) {
 func (s *Store) records(alloc memory.Allocator, rows func(func(string, int64)) error) ([]arrow.Record, error) {
 	schema := s.schema.Arrow()
 	var out []arrow.Record
-	var bs []array.Builder
-	count := 0
+	batch := make([]string, 0, batchRows)
 	flush := func() {
-		if count > 0 {
+		if len(batch) > 0 {
+			bs := newBuilders(alloc, schema)
+			s.dec.AppendStrings(bs, batch)
 			out = append(out, finishRecord(schema, bs))
 		}
-		bs, count = nil, 0
+		batch = batch[:0]
 	}
 	err := rows(func(r string, n int64) {
 		for ; n > 0; n-- {
-			if bs == nil {
-				bs = newBuilders(alloc, schema)
-			}
-			s.dec.Append(bs, []byte(r))
-			count++
-			if count == batchRows {
+			if batch = append(batch, r); len(batch) == batchRows {
 				flush()
 			}
 		}

@@ -162,9 +162,7 @@ func (w *OverWindow) flush(ctx context.Context, emit Emit) error {
 
 func (w *OverWindow) decode(rows []string) arrow.Record {
 	bs := newBuilders(w.alloc, w.outSchema)
-	for _, r := range rows {
-		w.outDec.Append(bs, []byte(r))
-	}
+	w.outDec.AppendStrings(bs, rows)
 	return finishRecord(w.outSchema, bs)
 }
 
@@ -175,9 +173,11 @@ func (w *OverWindow) compute(ctx context.Context, p *overPart) ([]string, error)
 		return nil, nil
 	}
 	bs := newBuilders(w.alloc, w.inSchema)
-	for _, r := range p.rows {
-		w.rowDec.Append(bs, r.b[r.ordLen:])
+	values := make([][]byte, n)
+	for i, r := range p.rows {
+		values[i] = r.b[r.ordLen:]
 	}
+	w.rowDec.AppendRows(bs, values)
 	in := finishRecord(w.inSchema, bs)
 	defer in.Release()
 	// last[i] is the last peer of row i (rows equal in the ORDER BY); first

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -424,6 +425,10 @@ func normFloat32(f float32) float32 {
 // RowDecoder appends encoded rows to Arrow builders.
 type RowDecoder struct {
 	storages []storage
+	cursor   []int    // where each row's next value starts
+	valid    []bool   // the current column's validity, one per row
+	scratch  []uint64 // the current column's values (uint64 keeps them aligned)
+	views    [][]byte // string rows seen as bytes
 }
 
 // NewRowDecoder decodes rows whose columns have types ts.
@@ -435,68 +440,202 @@ func NewRowDecoder(ts []types.T) *RowDecoder {
 	return d
 }
 
-// Append decodes row into builders, one per column, and returns the bytes
-// that follow the row.
-func (d *RowDecoder) Append(builders []array.Builder, row []byte) []byte {
+// AppendStrings is AppendRows for rows kept as strings, which it reads in
+// place.
+func (d *RowDecoder) AppendStrings(builders []array.Builder, rows []string) {
+	d.views = grow(d.views, len(rows))
+	for i, r := range rows {
+		d.views[i] = unsafe.Slice(unsafe.StringData(r), len(r))
+	}
+	d.AppendRows(builders, d.views)
+	clear(d.views)
+}
+
+// AppendRows decodes rows into builders, one per column. An empty row
+// stands for a row of NULLs (the padding of an outer join).
+//
+// It works a column at a time, as the encoder does: a column's type is
+// looked at once per call, its values are gathered from every row (each
+// row's cursor remembers where its next value starts) and handed to the
+// builder in one AppendValues.
+func (d *RowDecoder) AppendRows(builders []array.Builder, rows [][]byte) {
+	n := len(rows)
+	d.cursor = grow(d.cursor, n)
+	clear(d.cursor)
+	d.valid = grow(d.valid, n)
 	for j, st := range d.storages {
-		b := builders[j]
-		if row[0] == 0 {
-			b.AppendNull()
-			row = row[1:]
-			continue
-		}
-		row = row[1:]
-		switch st {
-		case stBool:
-			b.(*array.BooleanBuilder).Append(row[0] == 1)
-			row = row[1:]
-		case stInt16:
-			b.(*array.Int16Builder).Append(int16(binary.LittleEndian.Uint64(row)))
-			row = row[8:]
-		case stInt32:
-			v := int32(binary.LittleEndian.Uint64(row))
-			switch b := b.(type) {
-			case *array.Int32Builder:
-				b.Append(v)
-			case *array.Date32Builder:
-				b.Append(arrow.Date32(v))
+		switch b := builders[j].(type) {
+		case *array.BooleanBuilder:
+			b.AppendValues(decodeBools(d, rows))
+		case *array.Int16Builder:
+			b.AppendValues(decodeInts[int16](d, rows))
+		case *array.Int32Builder:
+			b.AppendValues(decodeInts[int32](d, rows))
+		case *array.Date32Builder:
+			b.AppendValues(decodeInts[arrow.Date32](d, rows))
+		case *array.Int64Builder:
+			b.AppendValues(decodeInts[int64](d, rows))
+		case *array.TimestampBuilder:
+			b.AppendValues(decodeInts[arrow.Timestamp](d, rows))
+		case *array.Time64Builder:
+			b.AppendValues(decodeInts[arrow.Time64](d, rows))
+		case *array.Float32Builder:
+			b.AppendValues(decodeFloat32s(d, rows))
+		case *array.Float64Builder:
+			b.AppendValues(decodeFloat64s(d, rows))
+		case *array.MonthDayNanoIntervalBuilder:
+			b.AppendValues(decodeIntervals(d, rows))
+		case *array.StringBuilder:
+			d.appendBytes(b.BinaryBuilder, rows)
+		case *array.BinaryBuilder:
+			d.appendBytes(b, rows)
+		case *array.NullBuilder:
+			for i := range rows {
+				d.skipNull(rows, i)
 			}
-			row = row[8:]
-		case stInt64:
-			v := int64(binary.LittleEndian.Uint64(row))
-			switch b := b.(type) {
-			case *array.Int64Builder:
-				b.Append(v)
-			case *array.TimestampBuilder:
-				b.Append(arrow.Timestamp(v))
-			case *array.Time64Builder:
-				b.Append(arrow.Time64(v))
-			}
-			row = row[8:]
-		case stFloat32:
-			b.(*array.Float32Builder).Append(math.Float32frombits(binary.LittleEndian.Uint32(row)))
-			row = row[4:]
-		case stFloat64:
-			b.(*array.Float64Builder).Append(math.Float64frombits(binary.LittleEndian.Uint64(row)))
-			row = row[8:]
-		case stString:
-			n, k := binary.Uvarint(row)
-			b.(*array.StringBuilder).Append(string(row[k : k+int(n)]))
-			row = row[k+int(n):]
-		case stBinary:
-			n, k := binary.Uvarint(row)
-			b.(*array.BinaryBuilder).Append(row[k : k+int(n)])
-			row = row[k+int(n):]
-		case stInterval:
-			b.(*array.MonthDayNanoIntervalBuilder).Append(arrow.MonthDayNanoInterval{
-				Months:      int32(binary.LittleEndian.Uint32(row)),
-				Days:        int32(binary.LittleEndian.Uint32(row[4:])),
-				Nanoseconds: int64(binary.LittleEndian.Uint64(row[8:])),
-			})
-			row = row[16:]
-		case stNull:
-			b.AppendNull()
+			b.AppendNulls(n)
+		default:
+			panic(fmt.Sprintf("executor: no decoding of %v (storage %d) into %T", b.Type(), st, b))
 		}
 	}
-	return row
+}
+
+// start reads the NULL flag of row i's next value. It returns where the
+// value starts, or -1 for a NULL (whose flag it then steps over).
+func (d *RowDecoder) start(rows [][]byte, i int) int {
+	r := rows[i]
+	if len(r) == 0 {
+		return -1
+	}
+	p := d.cursor[i]
+	if r[p] == 0 {
+		d.cursor[i] = p + 1
+		return -1
+	}
+	return p + 1
+}
+
+func (d *RowDecoder) skipNull(rows [][]byte, i int) {
+	if len(rows[i]) > 0 {
+		d.cursor[i]++
+	}
+}
+
+// scratchOf is the decoder's scratch space seen as n values of T, which
+// holds no pointers.
+func scratchOf[T any](d *RowDecoder, n int) []T {
+	size := int(unsafe.Sizeof(*new(T)))
+	d.scratch = grow(d.scratch, (n*size+7)/8)
+	if n == 0 {
+		return nil
+	}
+	vals := unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(d.scratch))), n)
+	// A NULL's slot is handed to the builder too: it must hold a valid T
+	// (a bool of any byte but 0 or 1 would corrupt the packed bits).
+	clear(vals)
+	return vals
+}
+
+// The decode functions gather a fixed-width column of rows into the
+// scratch space, with its validity. Each has its own loop: a function value
+// or a method of a type parameter would be an indirect call per value.
+
+// decodeInts reads integers, which the encoder writes in 8 bytes whatever
+// their width.
+func decodeInts[T ~int16 | ~int32 | ~int64](d *RowDecoder, rows [][]byte) ([]T, []bool) {
+	vals, valid := scratchOf[T](d, len(rows)), d.valid[:len(rows)]
+	for i := range rows {
+		p := d.start(rows, i)
+		if valid[i] = p >= 0; valid[i] {
+			vals[i] = T(int64(binary.LittleEndian.Uint64(rows[i][p:])))
+			d.cursor[i] = p + 8
+		}
+	}
+	return vals, valid
+}
+
+func decodeFloat64s(d *RowDecoder, rows [][]byte) ([]float64, []bool) {
+	vals, valid := scratchOf[float64](d, len(rows)), d.valid[:len(rows)]
+	for i := range rows {
+		p := d.start(rows, i)
+		if valid[i] = p >= 0; valid[i] {
+			vals[i] = math.Float64frombits(binary.LittleEndian.Uint64(rows[i][p:]))
+			d.cursor[i] = p + 8
+		}
+	}
+	return vals, valid
+}
+
+func decodeFloat32s(d *RowDecoder, rows [][]byte) ([]float32, []bool) {
+	vals, valid := scratchOf[float32](d, len(rows)), d.valid[:len(rows)]
+	for i := range rows {
+		p := d.start(rows, i)
+		if valid[i] = p >= 0; valid[i] {
+			vals[i] = math.Float32frombits(binary.LittleEndian.Uint32(rows[i][p:]))
+			d.cursor[i] = p + 4
+		}
+	}
+	return vals, valid
+}
+
+func decodeBools(d *RowDecoder, rows [][]byte) ([]bool, []bool) {
+	vals, valid := scratchOf[bool](d, len(rows)), d.valid[:len(rows)]
+	for i := range rows {
+		p := d.start(rows, i)
+		if valid[i] = p >= 0; valid[i] {
+			vals[i] = rows[i][p] == 1
+			d.cursor[i] = p + 1
+		}
+	}
+	return vals, valid
+}
+
+func decodeIntervals(d *RowDecoder, rows [][]byte) ([]arrow.MonthDayNanoInterval, []bool) {
+	vals, valid := scratchOf[arrow.MonthDayNanoInterval](d, len(rows)), d.valid[:len(rows)]
+	for i := range rows {
+		p := d.start(rows, i)
+		if valid[i] = p >= 0; valid[i] {
+			v := rows[i][p:]
+			vals[i] = arrow.MonthDayNanoInterval{
+				Months:      int32(binary.LittleEndian.Uint32(v)),
+				Days:        int32(binary.LittleEndian.Uint32(v[4:])),
+				Nanoseconds: int64(binary.LittleEndian.Uint64(v[8:])),
+			}
+			d.cursor[i] = p + 16
+		}
+	}
+	return vals, valid
+}
+
+// appendBytes appends a string or binary column: a first pass finds each
+// value and their total size, so that the builder grows once.
+func (d *RowDecoder) appendBytes(b *array.BinaryBuilder, rows [][]byte) {
+	d.scratch = grow(d.scratch, len(rows))
+	starts := d.scratch // where each value starts, or ^0 for a NULL
+	total := 0
+	for i, r := range rows {
+		p := d.start(rows, i)
+		if p < 0 {
+			starts[i] = ^uint64(0)
+			continue
+		}
+		l, k := binary.Uvarint(r[p:])
+		starts[i] = uint64(p + k)
+		d.cursor[i] = p + k + int(l)
+		total += int(l)
+	}
+	b.Reserve(len(rows))
+	if b.DataLen()+total > b.DataCap() {
+		// ReserveData grows to exactly what it is asked for: ask for at
+		// least double, or appending rows one by one would copy the data
+		// over and over.
+		b.ReserveData(max(total, b.DataLen()))
+	}
+	for i, r := range rows {
+		if starts[i] == ^uint64(0) {
+			b.AppendNull()
+			continue
+		}
+		b.UnsafeAppend(r[starts[i]:d.cursor[i]])
+	}
 }

@@ -256,8 +256,8 @@ func (b *windowedBuilder) add(rows []string, start, end int64) {
 	if b.bs == nil {
 		b.bs = newBuilders(b.w.alloc, b.w.node.Input.Schema().Arrow())
 	}
-	for _, r := range rows {
-		b.w.rowDec.Append(b.bs, []byte(r))
+	b.w.rowDec.AppendStrings(b.bs, rows)
+	for range rows {
 		b.starts = append(b.starts, start)
 		b.ends = append(b.ends, end)
 	}

@@ -171,11 +171,13 @@ func (s *SinkOperator) compacted() (arrow.Record, []Op) {
 	schema := s.schema.Arrow()
 	bs := newBuilders(s.alloc, schema)
 	ops := make([]Op, 0, len(s.order))
+	rows := make([]string, 0, len(s.order))
 	for _, k := range s.order {
 		ch := s.latest[k]
-		s.dec.Append(bs, []byte(ch.row))
+		rows = append(rows, ch.row)
 		ops = append(ops, ch.op)
 	}
+	s.dec.AppendStrings(bs, rows)
 	clear(s.latest)
 	s.order = s.order[:0]
 	return finishRecord(schema, bs), ops

@@ -3,7 +3,6 @@ package executor
 import (
 	"context"
 	"fmt"
-	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -137,17 +136,7 @@ func (o *joinOut) record(ctx context.Context, in arrow.Record) (arrow.Record, er
 	defer releaseAll(mine)
 	other := 1 - o.me
 	bs := newBuilders(j.alloc, j.arrowOf[other])
-	for _, r := range o.theirs {
-		if r == "" {
-			for _, b := range bs {
-				b.AppendNull()
-			}
-			continue
-		}
-		// The decoder reads the row and keeps nothing of it, so the
-		// string's bytes can be read in place.
-		j.dec[other].Append(bs, unsafe.Slice(unsafe.StringData(r), len(r)))
-	}
+	j.dec[other].AppendStrings(bs, o.theirs) // "" decodes as NULLs
 	theirs := make([]arrow.Array, len(bs))
 	for k, b := range bs {
 		theirs[k] = b.NewArray()
@@ -474,9 +463,7 @@ func (j *StreamJoin) expireAgain(side int, key string, rows map[string]int64) {
 		list = append(list, row)
 	}
 	bs := newBuilders(j.alloc, j.arrowOf[side])
-	for _, row := range list {
-		j.dec[side].Append(bs, []byte(row))
-	}
+	j.dec[side].AppendStrings(bs, list)
 	rec := finishRecord(j.arrowOf[side], bs)
 	defer rec.Release()
 	tcol := rec.Column(j.node.IntervalCol[side])

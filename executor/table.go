@@ -366,9 +366,7 @@ func (t *TableStore) Modify(ctx context.Context, alloc memory.Allocator, decide 
 func (t *TableStore) decode(alloc memory.Allocator, rows []string) arrow.Record {
 	schema := t.schema.Arrow()
 	bs := newBuilders(alloc, schema)
-	for _, r := range rows {
-		t.dec.Append(bs, []byte(r))
-	}
+	t.dec.AppendStrings(bs, rows)
 	return finishRecord(schema, bs)
 }
 

@@ -254,15 +254,10 @@ func (t *TopN) flush(ctx context.Context, emit Emit) error {
 	if len(t.dirty) == 0 {
 		return nil
 	}
-	var dels, ins []array.Builder
-	add := func(bs *[]array.Builder, r topNRow, rank int) {
-		if *bs == nil {
-			*bs = newBuilders(t.alloc, t.outType)
-		}
-		t.rowDec.Append(*bs, r.b[r.ordLen:])
-		if t.node.RankCol {
-			(*bs)[len(*bs)-1].(*array.Int64Builder).Append(int64(rank))
-		}
+	var dels, ins topNOut
+	add := func(out *topNOut, r topNRow, rank int) {
+		out.rows = append(out.rows, r.b[r.ordLen:])
+		out.ranks = append(out.ranks, int64(rank))
 	}
 	for _, p := range t.dirty {
 		cur := p.rows[:t.kept(p.rows)]
@@ -316,13 +311,18 @@ func (t *TopN) flush(ctx context.Context, emit Emit) error {
 	clear(t.dirty)
 	t.dirty = t.dirty[:0]
 	for _, out := range []struct {
-		bs  []array.Builder
+		topNOut
 		del bool
 	}{{dels, true}, {ins, false}} {
-		if out.bs == nil {
+		if len(out.rows) == 0 {
 			continue
 		}
-		rec := finishRecord(t.outType, out.bs)
+		bs := newBuilders(t.alloc, t.outType)
+		t.rowDec.AppendRows(bs, out.rows)
+		if t.node.RankCol {
+			bs[len(bs)-1].(*array.Int64Builder).AppendValues(out.ranks, nil)
+		}
+		rec := finishRecord(t.outType, bs)
 		c := Chunk{Rec: rec}
 		if out.del {
 			c.Ops = deletes(int(rec.NumRows()))
@@ -334,6 +334,13 @@ func (t *TopN) flush(ctx context.Context, emit Emit) error {
 		}
 	}
 	return nil
+}
+
+// topNOut is rows a flush retracts or adds: each row's stored values and,
+// when the output has a rank column, its rank.
+type topNOut struct {
+	rows  [][]byte
+	ranks []int64
 }
 
 // Watermark frees the partitions whose window the watermark has passed:
