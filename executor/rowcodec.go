@@ -500,6 +500,43 @@ func (d *RowDecoder) AppendRows(builders []array.Builder, rows [][]byte) {
 	}
 }
 
+// int64Field reads column col of an encoded row whose columns are laid out
+// as storages, if it is an integer (or a time) and not NULL. The columns
+// before it are stepped over.
+func int64Field(storages []storage, row []byte, col int) (int64, bool) {
+	p := 0
+	for _, st := range storages[:col] {
+		if row[p] == 0 {
+			p++
+			continue
+		}
+		p++
+		switch st {
+		case stBool:
+			p++
+		case stFloat32:
+			p += 4
+		case stString, stBinary:
+			l, w := binary.Uvarint(row[p:])
+			p += w + int(l)
+		case stInterval:
+			p += 16
+		case stNull:
+		default: // integers and float64: 8 bytes
+			p += 8
+		}
+	}
+	switch storages[col] {
+	case stInt16, stInt32, stInt64:
+	default:
+		return 0, false
+	}
+	if row[p] == 0 {
+		return 0, false
+	}
+	return int64(binary.LittleEndian.Uint64(row[p+1:])), true
+}
+
 // start reads the NULL flag of row i's next value. It returns where the
 // value starts, or -1 for a NULL (whose flag it then steps over).
 func (d *RowDecoder) start(rows [][]byte, i int) int {

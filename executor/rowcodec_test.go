@@ -189,3 +189,34 @@ func TestRepeatRecordMatchesTake(t *testing.T) {
 		want.Release()
 	}
 }
+
+// int64Field reads an integer or time column of a stored row, stepping over
+// the values before it, whatever their type or NULL.
+func TestInt64FieldReadsOneColumnOfAStoredRow(t *testing.T) {
+	alloc := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer alloc.AssertSize(t, 0)
+	rows := codecRows(300)
+	rec := record(t, alloc, codecSchema, rows...)
+	defer rec.Release()
+	cols := make([]int, len(codecSchema))
+	for i := range cols {
+		cols[i] = i
+	}
+	enc := NewExactRowEncoder(cols, codecSchema.Types())
+	for i, row := range enc.Encode(rec) {
+		for col, c := range codecSchema {
+			got, ok := int64Field(enc.storages, row, col)
+			switch c.Type {
+			case types.Int2, types.Int4, types.Int8, types.Date, types.Timestamp, types.Time:
+				v := rec.Column(col)
+				if ok != v.IsValid(i) || (ok && got != int64At(v, i)) {
+					t.Fatalf("row %d, column %s: got %d, %v; want %v", i, c.Name, got, ok, v.GetOneForMarshal(i))
+				}
+			default:
+				if ok {
+					t.Fatalf("row %d, column %s: an integer read from a %v", i, c.Name, c.Type)
+				}
+			}
+		}
+	}
+}

@@ -94,6 +94,10 @@ func (w *StateWriter) Float(v float64) {
 func (w *StateWriter) String(s string) { w.Uint(uint64(len(s))); w.buf = append(w.buf, s...) }
 func (w *StateWriter) Blob(b []byte)   { w.Uint(uint64(len(b))); w.buf = append(w.buf, b...) }
 
+// Raw appends bytes already in the writer's format, such as entries a
+// caller keeps in the layout of Counts.
+func (w *StateWriter) Raw(b []byte) { w.buf = append(w.buf, b...) }
+
 func (w *StateWriter) Bool(b bool) {
 	if b {
 		w.buf = append(w.buf, 1)

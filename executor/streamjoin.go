@@ -1,7 +1,9 @@
 package executor
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -22,16 +24,17 @@ import (
 // key gains its first match, the NULL-padded rows are retracted and the
 // joined rows emitted, and the reverse when it loses its last.
 //
-// The state lives as long as the rows do: joins over windows and intervals,
-// whose state the watermark can free, are a later step.
+// A window join frees a key's rows once the watermark passes its window's
+// end, an interval join a row once the watermark passes its time plus the
+// side's bound; other joins keep rows as long as they are there.
 type StreamJoin struct {
 	node     *plan.Join
 	alloc    memory.Allocator
 	keyEnc   [2]*RowEncoder
 	rowEnc   [2]*RowEncoder
 	dec      [2]*RowDecoder
-	width    [2]int
-	arrowOf  [2]*arrow.Schema       // each side's rows
+	storages [2][]storage // each side's row layout, to read a row's time
+	arrowOf  [2]*arrow.Schema
 	side     [2]map[string]*joinKey // each side's rows by join key
 	outer    [2]bool                // side 0 (left) / 1 (right) is preserved
 	residual *expr.Program
@@ -40,18 +43,86 @@ type StreamJoin struct {
 	// For a window join: when each key's window ends, to free it.
 	closing byEnd[string]
 	ends    map[string]int64
-	// For an interval join: when each stored row can no longer match.
-	expiring byEnd[storedRow]
+	// For an interval join: when some row of a key can no longer match, to
+	// look through the key's rows then.
+	expiring byEnd[*joinKey]
 
-	// For incremental checkpoints (when tracking): the keys of each side
-	// changed since the last SaveChanges.
+	// For incremental checkpoints (when tracking): the keys changed since
+	// the last SaveChanges, on each side.
 	tracking bool
-	ckDirty  [2]map[string]struct{}
+	changed  [2][]*joinKey
 }
 
-type storedRow struct {
-	side     int
-	key, row string
+// joinKey is one side's rows of one join key. The rows are kept in one
+// buffer per key rather than as a string each, so that storing a row costs
+// no allocation of its own and a checkpoint writes the buffer as it is. An
+// entry is the row's length (uvarint), the row, and its multiplicity
+// (varint): the layout of StateWriter.Counts. An insert appends an entry
+// of multiplicity 1, even for a row already there: the same row may have
+// several entries, which the multiset counts together.
+type joinKey struct {
+	key     string
+	side    int
+	rows    []byte
+	entries int   // the entries in rows
+	size    int64 // the sum of the multiplicities
+	changed bool  // in StreamJoin.changed
+	gone    bool  // freed: no longer in StreamJoin.side
+	due     bool  // in the list of keys a watermark expires rows of
+}
+
+// count is the number of rows, 0 for a key without state.
+func (k *joinKey) count() int64 {
+	if k == nil {
+		return 0
+	}
+	return k.size
+}
+
+// entry reads the entry at p: its row, its multiplicity and where the next
+// entry starts.
+func (k *joinKey) entry(p int) (row []byte, n int64, next int) {
+	l, w := binary.Uvarint(k.rows[p:])
+	start := p + w
+	end := start + int(l)
+	n, w = binary.Varint(k.rows[end:])
+	return k.rows[start:end:end], n, end + w
+}
+
+// add appends n copies of row.
+func (k *joinKey) add(row []byte, n int64) {
+	k.rows = binary.AppendUvarint(k.rows, uint64(len(row)))
+	k.rows = append(k.rows, row...)
+	k.rows = binary.AppendVarint(k.rows, n)
+	k.entries++
+	k.size += n
+}
+
+// removeOne takes one copy of row out, reporting whether there was one.
+func (k *joinKey) removeOne(row []byte) bool {
+	for p := 0; p < len(k.rows); {
+		r, n, next := k.entry(p)
+		if !bytes.Equal(r, row) {
+			p = next
+			continue
+		}
+		k.size--
+		if n == 1 {
+			k.rows = append(k.rows[:p], k.rows[next:]...)
+			k.entries--
+			return true
+		}
+		countAt := next - varintLen(n)
+		tail := append(binary.AppendVarint(nil, n-1), k.rows[next:]...)
+		k.rows = append(k.rows[:countAt], tail...)
+		return true
+	}
+	return false
+}
+
+func varintLen(n int64) int {
+	var buf [binary.MaxVarintLen64]byte
+	return binary.PutVarint(buf[:], n)
 }
 
 // NewStreamJoin builds the streaming join of n. A residual predicate is only
@@ -72,7 +143,7 @@ func NewStreamJoin(n *plan.Join, ectx *expr.EvalContext) (*StreamJoin, error) {
 		j.keyEnc[s] = NewRowEncoder(keys[s], kt)
 		j.rowEnc[s] = NewExactRowEncoder(all, schemas[s].Types())
 		j.dec[s] = NewRowDecoder(schemas[s].Types())
-		j.width[s] = len(schemas[s])
+		j.storages[s] = j.rowEnc[s].storages
 		j.arrowOf[s] = schemas[s].Arrow()
 		j.side[s] = map[string]*joinKey{}
 	}
@@ -96,20 +167,36 @@ func NewStreamJoin(n *plan.Join, ectx *expr.EvalContext) (*StreamJoin, error) {
 
 // joinOut collects the output rows of one chunk of side me: each pairs a
 // row of the chunk (by index, -1 for NULLs) with a stored row of the other
-// side (its encoding, "" for NULLs). The chunk's side is gathered from the
-// chunk's columns in one take per column; only the other side is decoded.
+// side (nil for NULLs). The chunk's side is gathered from the chunk's
+// columns in one take per column; only the other side is decoded. The
+// stored rows are read in place: Process changes only its own side's.
 type joinOut struct {
 	j      *StreamJoin
 	me     int
 	mine   []int32
-	theirs []string
+	theirs [][]byte
 	ops    []Op
 }
 
-func (o *joinOut) add(mine int32, theirs string, op Op) {
+func (o *joinOut) add(mine int32, theirs []byte, op Op) {
 	o.mine = append(o.mine, mine)
 	o.theirs = append(o.theirs, theirs)
 	o.ops = append(o.ops, op)
+}
+
+// addMatches pairs row mine with every stored row of k, each as many times
+// as it is there.
+func (o *joinOut) addMatches(mine int32, k *joinKey, op Op) {
+	if k == nil {
+		return
+	}
+	for p := 0; p < len(k.rows); {
+		row, n, next := k.entry(p)
+		for ; n > 0; n-- {
+			o.add(mine, row, op)
+		}
+		p = next
+	}
 }
 
 // record builds the output rows, in the join's schema (left then right).
@@ -136,7 +223,7 @@ func (o *joinOut) record(ctx context.Context, in arrow.Record) (arrow.Record, er
 	defer releaseAll(mine)
 	other := 1 - o.me
 	bs := newBuilders(j.alloc, j.arrowOf[other])
-	j.dec[other].AppendStrings(bs, o.theirs) // "" decodes as NULLs
+	j.dec[other].AppendRows(bs, o.theirs) // nil decodes as NULLs
 	theirs := make([]arrow.Array, len(bs))
 	for k, b := range bs {
 		theirs[k] = b.NewArray()
@@ -169,14 +256,9 @@ func (j *StreamJoin) Process(ctx context.Context, input int, c Chunk, emit Emit)
 	}
 	keys := j.keyEnc[me].Encode(c.Rec)
 	rows := j.rowEnc[me].Encode(c.Rec)
-	keyCols := make([]arrow.Array, 0, len(j.node.LeftKeys))
-	for _, k := range [2][]int{j.node.LeftKeys, j.node.RightKeys}[me] {
-		keyCols = append(keyCols, c.Rec.Column(k))
-	}
+	keyCols := j.keyColumns(me, c.Rec)
 	out := &joinOut{j: j, me: me}
-	pair := out.add
 	for i := 0; i < n; i++ {
-		row, key := string(rows[i]), string(keys[i])
 		nullKey := false
 		for _, kc := range keyCols {
 			if kc.IsNull(i) {
@@ -187,67 +269,34 @@ func (j *StreamJoin) Process(ctx context.Context, input int, c Chunk, emit Emit)
 		if nullKey {
 			// A NULL key matches nothing: only an outer side shows it.
 			if j.outer[me] {
-				pair(int32(i), "", op)
+				out.add(int32(i), nil, op)
 			}
 			continue
 		}
-		var matches map[string]int64
-		if theirs := j.side[other][key]; theirs != nil {
-			matches = theirs.rows
-		}
-		mine := j.side[me][key]
-		hadMine := mine.count()
+		theirs := j.side[other][string(keys[i])]
+		mine := j.side[me][string(keys[i])]
 		// An outer other side: its rows of this key were NULL-padded while
 		// this side had none; the first row here replaces that, the last
 		// one gone brings it back.
-		if j.outer[other] && op == Insert && hadMine == 0 && !j.node.Temporal {
-			for r, cnt := range matches {
-				for ; cnt > 0; cnt-- {
-					pair(-1, r, Delete)
-				}
-			}
+		if j.outer[other] && op == Insert && mine.count() == 0 && !j.node.Temporal {
+			out.addMatches(-1, theirs, Delete)
 		}
-		for r, cnt := range matches {
-			for ; cnt > 0; cnt-- {
-				pair(int32(i), r, op)
-			}
-		}
-		if len(matches) == 0 && j.outer[me] {
-			pair(int32(i), "", op)
+		out.addMatches(int32(i), theirs, op)
+		if theirs.count() == 0 && j.outer[me] {
+			out.add(int32(i), nil, op)
 		}
 		if j.node.Temporal {
 			continue // the stream side is looked up from, never into: no state
 		}
-		// Update this side's state.
-		j.touch(me, key)
-		if mine == nil {
-			mine = &joinKey{rows: map[string]int64{}}
-			j.side[me][key] = mine
-			if j.ends != nil {
-				if _, known := j.ends[key]; !known {
-					end := int64At(keyCols[j.node.WindowKey], i) + j.node.WindowShift
-					j.ends[key] = end
-					j.closing.add(end, key)
-				}
-			}
-		}
 		if op == Insert {
-			mine.rows[row]++
-			mine.size++
-			if j.node.HasTTL[me] {
-				if tcol := c.Rec.Column(j.node.IntervalCol[me]); tcol.IsValid(i) {
-					j.expiring.add(int64At(tcol, i)+j.node.TTL[me], storedRow{side: me, key: key, row: row})
-				}
+			if mine == nil {
+				mine = j.newKey(me, keys[i], keyCols, i)
 			}
-		} else {
-			j.remove(me, key, mine, row)
+			j.insert(mine, rows[i], c.Rec, i)
+			continue
 		}
-		if j.outer[other] && op == Delete && mine.size <= 0 {
-			for r, cnt := range matches {
-				for ; cnt > 0; cnt-- {
-					pair(-1, r, Insert)
-				}
-			}
+		if j.remove(mine, rows[i]) && j.outer[other] && mine.count() == 0 {
+			out.addMatches(-1, theirs, Insert)
 		}
 	}
 	if len(out.ops) == 0 {
@@ -295,75 +344,132 @@ func (j *StreamJoin) Process(ctx context.Context, input int, c Chunk, emit Emit)
 func (j *StreamJoin) applyState(me int, c Chunk) error {
 	keys := j.keyEnc[me].Encode(c.Rec)
 	rows := j.rowEnc[me].Encode(c.Rec)
+	keyCols := j.keyColumns(me, c.Rec)
 	for i := range rows {
-		key, row := string(keys[i]), string(rows[i])
-		j.touch(me, key)
-		k := j.side[me][key]
+		k := j.side[me][string(keys[i])]
 		if c.OpAt(i) == Insert {
 			if k == nil {
-				k = &joinKey{rows: map[string]int64{}}
-				j.side[me][key] = k
+				k = j.newKey(me, keys[i], keyCols, i)
 			}
-			k.rows[row]++
-			k.size++
-			continue
-		}
-		if k != nil {
-			j.remove(me, key, k, row)
+			j.insert(k, rows[i], c.Rec, i)
+		} else {
+			j.remove(k, rows[i])
 		}
 	}
 	return nil
 }
 
-// joinKey is one side's rows of one join key, with their multiplicities.
-type joinKey struct {
-	rows map[string]int64
-	size int64 // the sum of the multiplicities
+// keyColumns are the join key columns of a chunk of side.
+func (j *StreamJoin) keyColumns(side int, rec arrow.Record) []arrow.Array {
+	cols := make([]arrow.Array, 0, len(j.node.LeftKeys))
+	for _, k := range [2][]int{j.node.LeftKeys, j.node.RightKeys}[side] {
+		cols = append(cols, rec.Column(k))
+	}
+	return cols
 }
 
-// count is the number of rows, 0 for a key without state.
-func (k *joinKey) count() int64 {
-	if k == nil {
-		return 0
+// newKey starts side's rows of key, whose row i of the chunk has the key
+// columns keyCols. A window join learns when the key's window ends.
+func (j *StreamJoin) newKey(side int, key []byte, keyCols []arrow.Array, i int) *joinKey {
+	k := &joinKey{key: string(key), side: side}
+	j.side[side][k.key] = k
+	if j.ends != nil {
+		if _, known := j.ends[k.key]; !known {
+			end := int64At(keyCols[j.node.WindowKey], i) + j.node.WindowShift
+			j.ends[k.key] = end
+			j.closing.add(end, k.key)
+		}
 	}
-	return k.size
+	return k
 }
 
-// remove takes one copy of row out of side's rows of key, forgetting the key
-// once it has none.
-func (j *StreamJoin) remove(side int, key string, k *joinKey, row string) {
-	if k.rows[row]--; k.rows[row] <= 0 {
-		delete(k.rows, row)
-	}
-	if k.size--; k.size <= 0 {
-		delete(j.side[side], key)
+// insert stores row, row i of rec, in k. On a side with a bound (an
+// interval join), the row's expiry is remembered.
+func (j *StreamJoin) insert(k *joinKey, row []byte, rec arrow.Record, i int) {
+	j.touch(k)
+	k.add(row, 1)
+	if j.node.HasTTL[k.side] {
+		if tcol := rec.Column(j.node.IntervalCol[k.side]); tcol.IsValid(i) {
+			j.expiring.add(int64At(tcol, i)+j.node.TTL[k.side], k)
+		}
 	}
 }
 
-// Watermark frees the state of the windows of a window join that the
-// watermark has passed: no row of theirs can arrive any more (it would be
-// late), so their joined rows are final. Nothing is emitted.
+// remove takes one copy of row out of k, forgetting the key once it has
+// none. It reports whether k had the row.
+func (j *StreamJoin) remove(k *joinKey, row []byte) bool {
+	if k == nil || !k.removeOne(row) {
+		return false
+	}
+	j.touch(k)
+	j.forgetIfEmpty(k)
+	return true
+}
+
+func (j *StreamJoin) forgetIfEmpty(k *joinKey) {
+	if k.size <= 0 {
+		j.forget(k)
+	}
+}
+
+// forget frees k.
+func (j *StreamJoin) forget(k *joinKey) {
+	j.touch(k)
+	k.gone = true
+	delete(j.side[k.side], k.key)
+}
+
+// Watermark frees the state the watermark has passed: nothing is emitted,
+// the joined rows of that state are final.
 func (j *StreamJoin) Watermark(_ context.Context, wm int64, _ Emit) error {
 	// Interval join: a row whose time plus its bound is below the
-	// watermark can meet no future row (its time would be late).
+	// watermark can meet no future row (its time would be late). Each key
+	// with such rows is looked through once.
+	var due []*joinKey
 	for j.expiring.endsBy(wm - 1) {
-		r := j.expiring.next().v
-		k := j.side[r.side][r.key]
-		if k == nil || k.rows[r.row] == 0 {
-			continue // deleted meanwhile
+		k := j.expiring.next().v
+		if !k.gone && !k.due {
+			k.due = true
+			due = append(due, k)
 		}
-		j.touch(r.side, r.key)
-		j.remove(r.side, r.key, k, r.row)
 	}
+	for _, k := range due {
+		k.due = false
+		j.expire(k, wm)
+	}
+	// Window join: a key's window is over, on both sides.
 	for j.closing.endsBy(wm) {
 		key := j.closing.next().v
 		delete(j.ends, key)
 		for s := 0; s < 2; s++ {
-			j.touch(s, key)
-			delete(j.side[s], key)
+			if k := j.side[s][key]; k != nil {
+				j.forget(k)
+			}
 		}
 	}
 	return nil
+}
+
+// expire drops the rows of k whose time plus the side's bound is below wm.
+func (j *StreamJoin) expire(k *joinKey, wm int64) {
+	col, ttl := j.node.IntervalCol[k.side], j.node.TTL[k.side]
+	kept := k.rows[:0]
+	for p := 0; p < len(k.rows); {
+		row, n, next := k.entry(p)
+		if t, ok := int64Field(j.storages[k.side], row, col); ok && t+ttl < wm {
+			k.entries--
+			k.size -= n
+		} else {
+			// The entry moves down over dropped ones; copy handles overlap.
+			kept = append(kept, k.rows[p:next]...)
+		}
+		p = next
+	}
+	if len(kept) != len(k.rows) {
+		k.rows = kept
+		j.touch(k)
+		j.forgetIfEmpty(k)
+	}
 }
 
 // Keys is the number of join keys held in state, for tests and metrics.
@@ -378,18 +484,16 @@ func allInserts(ops []Op) bool {
 	return true
 }
 
-// touch records that side's rows of key changed, for the next checkpoint.
-func (j *StreamJoin) touch(side int, key string) {
-	if j.tracking {
-		j.ckDirty[side][key] = struct{}{}
+// touch records that k changed, for the next checkpoint.
+func (j *StreamJoin) touch(k *joinKey) {
+	if j.tracking && !k.changed {
+		k.changed = true
+		j.changed[k.side] = append(j.changed[k.side], k)
 	}
 }
 
 // TrackChanges records changed keys for incremental checkpoints.
-func (j *StreamJoin) TrackChanges() {
-	j.tracking = true
-	j.ckDirty = [2]map[string]struct{}{{}, {}}
-}
+func (j *StreamJoin) TrackChanges() { j.tracking = true }
 
 // SaveChanges writes the keys of each side changed since the last call
 // (all of them when all is set). An entry, under the side and the key, holds
@@ -398,31 +502,37 @@ func (j *StreamJoin) TrackChanges() {
 func (j *StreamJoin) SaveChanges(d *StateDelta, all bool) {
 	for side := 0; side < 2; side++ {
 		if all {
-			for key := range j.side[side] {
-				j.putKey(d, side, key)
-			}
-		} else {
-			for key := range j.ckDirty[side] {
-				if _, ok := j.side[side][key]; ok {
-					j.putKey(d, side, key)
-				} else {
-					d.Delete(sidePrefix[side], key)
-				}
+			for _, k := range j.side[side] {
+				j.putKey(d, k)
 			}
 		}
-		clear(j.ckDirty[side])
+		for _, k := range j.changed[side] {
+			k.changed = false
+			switch {
+			case all:
+			case !k.gone:
+				j.putKey(d, k)
+			case j.side[side][k.key] == nil:
+				d.Delete(sidePrefix[side], k.key)
+			default:
+				// The key was freed and started again: its new rows, also
+				// in this list, are written instead.
+			}
+		}
+		clear(j.changed[side])
+		j.changed[side] = j.changed[side][:0]
 	}
 }
 
-func (j *StreamJoin) putKey(d *StateDelta, side int, key string) {
+func (j *StreamJoin) putKey(d *StateDelta, k *joinKey) {
 	w := d.Value()
-	end, hasEnd := j.ends[key]
+	end, hasEnd := j.ends[k.key]
 	w.Bool(hasEnd)
 	w.Int(end)
-	k := j.side[side][key]
 	w.Int(k.size)
-	w.Counts(k.rows)
-	d.Put(sidePrefix[side], key)
+	w.Uint(uint64(k.entries))
+	w.Raw(k.rows)
+	d.Put(sidePrefix[k.side], k.key)
 }
 
 // sidePrefix starts the entry keys of each side.
@@ -434,44 +544,37 @@ func (j *StreamJoin) LoadEntry(entry, value []byte) error {
 	if len(entry) == 0 || (entry[0] != '0' && entry[0] != '1') {
 		return fmt.Errorf("%w: join entry %q", errCorruptState, entry)
 	}
-	side, key := int(entry[0]-'0'), string(entry[1:])
+	side := int(entry[0] - '0')
 	r := NewStateReader(value)
 	hasEnd, end := r.Bool(), r.Int()
 	size := r.Int()
-	rows := r.Counts()
+	k := &joinKey{key: string(entry[1:]), side: side}
+	for n := r.Len(); n > 0 && r.Err() == nil; n-- {
+		row := r.Blob()
+		k.add(row, r.Int())
+	}
 	if err := r.Done(); err != nil {
 		return err
 	}
-	j.side[side][key] = &joinKey{rows: rows, size: size}
+	if k.size != size {
+		return fmt.Errorf("%w: join entry %q holds %d rows, says %d", errCorruptState, entry, k.size, size)
+	}
+	j.side[side][k.key] = k
 	if hasEnd && j.ends != nil {
-		if _, known := j.ends[key]; !known {
-			j.ends[key] = end
-			j.closing.add(end, key)
+		if _, known := j.ends[k.key]; !known {
+			j.ends[k.key] = end
+			j.closing.add(end, k.key)
 		}
 	}
 	if j.node.HasTTL[side] {
-		j.expireAgain(side, key, rows)
-	}
-	return nil
-}
-
-// expireAgain puts the stored rows of an interval join's side back on the
-// expiry heap, once per copy, as Process did when they arrived.
-func (j *StreamJoin) expireAgain(side int, key string, rows map[string]int64) {
-	list := make([]string, 0, len(rows))
-	for row := range rows {
-		list = append(list, row)
-	}
-	bs := newBuilders(j.alloc, j.arrowOf[side])
-	j.dec[side].AppendStrings(bs, list)
-	rec := finishRecord(j.arrowOf[side], bs)
-	defer rec.Release()
-	tcol := rec.Column(j.node.IntervalCol[side])
-	for i, row := range list {
-		if tcol.IsValid(i) {
-			for n := rows[row]; n > 0; n-- {
-				j.expiring.add(int64At(tcol, i)+j.node.TTL[side], storedRow{side: side, key: key, row: row})
+		col, ttl := j.node.IntervalCol[side], j.node.TTL[side]
+		for p := 0; p < len(k.rows); {
+			row, _, next := k.entry(p)
+			if t, ok := int64Field(j.storages[side], row, col); ok {
+				j.expiring.add(t+ttl, k)
 			}
+			p = next
 		}
 	}
+	return nil
 }
