@@ -112,8 +112,12 @@ type generator struct {
 	eventRate int64 // events per second of event time
 	seedMix   int64
 	hotURLs   [][]byte
-	r         javaRandom
-	buf       []byte
+	// The name and URL of each non-hot channel, made when first drawn:
+	// they depend only on the channel, and making a URL draws a dozen
+	// random numbers.
+	channelNames, channelURLs [][]byte
+	r                         javaRandom
+	buf                       []byte
 }
 
 func newGenerator(baseTime, eventRate, seed int64) *generator {
@@ -233,13 +237,15 @@ func (g *generator) bid(n int64, e *event) {
 		e.strs[bidURL] = g.hotURLs[i]
 	} else {
 		c := r.nextInt(numChannels)
-		start := len(g.buf)
-		g.buf = append(g.buf, "channel-"...)
-		g.buf = strconv.AppendInt(g.buf, int64(c), 10)
-		e.strs[bidChannel] = g.buf[start:]
-		start = len(g.buf)
-		g.buf = appendChannelURL(g.buf, c)
-		e.strs[bidURL] = g.buf[start:]
+		if g.channelURLs == nil {
+			g.channelNames, g.channelURLs = make([][]byte, numChannels), make([][]byte, numChannels)
+		}
+		if g.channelURLs[c] == nil {
+			g.channelNames[c] = strconv.AppendInt([]byte("channel-"), int64(c), 10)
+			g.channelURLs[c] = appendChannelURL(nil, c)
+		}
+		e.strs[bidChannel] = g.channelNames[c]
+		e.strs[bidURL] = g.channelURLs[c]
 	}
 	e.strs[bidExtra] = g.extra(8+8+8+8, avgBidBytes)
 	e.ints[bidTime] = g.timestamp(n)
@@ -370,19 +376,41 @@ func (g *generator) extra(size, average int) []byte {
 	// 'a'; kept, to match the reference byte for byte.
 	g.buf = slices.Grow(g.buf, n)
 	out := g.buf[start : start+n]
-	var rnd, left int32
-	for i := range out {
-		if left == 0 {
-			rnd = g.r.nextInt32()
-			left = 6
+	// Whole draws go three letters at a time through a table: truncated
+	// division composes, so the low three digits of rnd are those of
+	// rnd % 26³ and the next three those of rnd / 26³.
+	full := n - n%6
+	for i := 0; i < full; i += 6 {
+		rnd := g.r.nextInt32()
+		copy(out[i:i+3], letterTriples[rnd%triple+triple-1][:])
+		copy(out[i+3:i+6], letterTriples[rnd/triple%triple+triple-1][:])
+	}
+	if full < n {
+		rnd := g.r.nextInt32()
+		for i := full; i < n; i++ {
+			out[i] = byte('a' + rnd%26)
+			rnd /= 26
 		}
-		out[i] = byte('a' + rnd%26)
-		rnd /= 26
-		left--
 	}
 	g.buf = g.buf[:start+n]
 	return out
 }
+
+// triple is 26³: three letters' worth of a draw.
+const triple = 26 * 26 * 26
+
+// letterTriples[v+triple-1], for v in (-triple, triple), are the three
+// letters of v, lowest digit first, as extra writes them one by one.
+var letterTriples = func() (t [2*triple - 1][3]byte) {
+	for v := int32(-triple + 1); v < triple; v++ {
+		d := v
+		for k := range 3 {
+			t[v+triple-1][k] = byte('a' + d%26)
+			d /= 26
+		}
+	}
+	return t
+}()
 
 // appendBaseURL appends a URL of three random path segments.
 func appendBaseURL(dst []byte, r *javaRandom) []byte {

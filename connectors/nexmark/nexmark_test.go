@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -280,8 +281,13 @@ func TestBidInvariants(t *testing.T) {
 		}
 		if c := string(e.strs[bidChannel]); c == "Google" || c == "Facebook" || c == "Baidu" || c == "Apple" {
 			hotChannels++
-		} else if !strings.HasPrefix(c, "channel-") {
+		} else if n, ok := strings.CutPrefix(c, "channel-"); !ok {
 			t.Fatalf("bid %d: channel %s", id, c)
+		} else if ch, err := strconv.Atoi(n); err != nil {
+			t.Fatalf("bid %d: channel %s", id, c)
+		} else if want := appendChannelURL(nil, int32(ch)); string(e.strs[bidURL]) != string(want) {
+			// A channel's URL depends on the channel alone.
+			t.Fatalf("bid %d: %s has url %s, want %s", id, c, e.strs[bidURL], want)
 		}
 	}
 	if bids := 50_000 / 50 * 46; hotChannels < bids*45/100 || hotChannels > bids*55/100 {
