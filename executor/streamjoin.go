@@ -60,6 +60,12 @@ type StreamJoin struct {
 // (varint): the layout of StateWriter.Counts. An insert appends an entry
 // of multiplicity 1, even for a row already there: the same row may have
 // several entries, which the multiset counts together.
+//
+// In a checkpoint a key is a list of segments, each a run of entries: a
+// checkpoint writes only the entries appended since the last one, as a new
+// segment, so that a key that keeps gaining rows (an auction's bids) is not
+// written whole every time. A removal, or too many segments, makes the next
+// checkpoint write the key anew as one segment.
 type joinKey struct {
 	key     string
 	side    int
@@ -69,7 +75,18 @@ type joinKey struct {
 	changed bool  // in StreamJoin.changed
 	gone    bool  // freed: no longer in StreamJoin.side
 	due     bool  // in the list of keys a watermark expires rows of
+
+	// What the checkpoints hold: segments 0 to segments-1, covering
+	// rows[:saved], which had savedEntries entries and savedSize rows.
+	segments            int
+	saved, savedEntries int
+	savedSize           int64
+	rewrite             bool // rows[:saved] changed since
 }
+
+// maxSegments is how many segments a key may have before a checkpoint
+// writes it anew as one.
+const maxSegments = 32
 
 // count is the number of rows, 0 for a key without state.
 func (k *joinKey) count() int64 {
@@ -107,6 +124,7 @@ func (k *joinKey) removeOne(row []byte) bool {
 			continue
 		}
 		k.size--
+		k.rewrite = true
 		if n == 1 {
 			k.rows = append(k.rows[:p], k.rows[next:]...)
 			k.entries--
@@ -467,6 +485,7 @@ func (j *StreamJoin) expire(k *joinKey, wm int64) {
 	}
 	if len(kept) != len(k.rows) {
 		k.rows = kept
+		k.rewrite = true
 		j.touch(k)
 		j.forgetIfEmpty(k)
 	}
@@ -496,59 +515,115 @@ func (j *StreamJoin) touch(k *joinKey) {
 func (j *StreamJoin) TrackChanges() { j.tracking = true }
 
 // SaveChanges writes the keys of each side changed since the last call
-// (all of them when all is set). An entry, under the side and the key, holds
-// the side's rows of the key with their multiplicities and, for a window
-// join, the key's window end; a key without rows is deleted.
+// (all of them when all is set): each key's new segment, or the whole key
+// anew, and deletes for the segments of freed keys. A segment's entry holds,
+// for a window join, the key's window end, then its rows with their
+// multiplicities. Segment 0 is under the side and the key (the form of a
+// key written whole, as before segments), the others under
+// segmentPrefix[side], the key and the segment's number.
 func (j *StreamJoin) SaveChanges(d *StateDelta, all bool) {
 	for side := 0; side < 2; side++ {
-		if all {
-			for _, k := range j.side[side] {
-				j.putKey(d, k)
-			}
-		}
 		for _, k := range j.changed[side] {
 			k.changed = false
 			switch {
 			case all:
-			case !k.gone:
-				j.putKey(d, k)
-			case j.side[side][k.key] == nil:
-				d.Delete(sidePrefix[side], k.key)
+			case k.gone:
+				// A key started again since comes later in the list: its
+				// writes follow these deletes.
+				j.deleteSegments(d, k, 0)
+				k.segments = 0
 			default:
-				// The key was freed and started again: its new rows, also
-				// in this list, are written instead.
+				j.saveKey(d, k)
 			}
 		}
 		clear(j.changed[side])
 		j.changed[side] = j.changed[side][:0]
+		if all {
+			// The stored entries are replaced by these: no deletes.
+			for _, k := range j.side[side] {
+				k.segments = 0
+				j.saveKey(d, k)
+			}
+		}
 	}
 }
 
-func (j *StreamJoin) putKey(d *StateDelta, k *joinKey) {
+// saveKey writes what k has gained since the last checkpoint.
+func (j *StreamJoin) saveKey(d *StateDelta, k *joinKey) {
+	if k.rewrite || k.segments == 0 || k.segments >= maxSegments {
+		j.putSegment(d, k, 0, k.rows, k.entries, k.size)
+		j.deleteSegments(d, k, 1)
+		k.segments, k.rewrite = 1, false
+	} else if len(k.rows) > k.saved {
+		j.putSegment(d, k, k.segments, k.rows[k.saved:], k.entries-k.savedEntries, k.size-k.savedSize)
+		k.segments++
+	}
+	k.saved, k.savedEntries, k.savedSize = len(k.rows), k.entries, k.size
+}
+
+func (j *StreamJoin) putSegment(d *StateDelta, k *joinKey, seg int, rows []byte, entries int, size int64) {
 	w := d.Value()
 	end, hasEnd := j.ends[k.key]
 	w.Bool(hasEnd)
 	w.Int(end)
-	w.Int(k.size)
-	w.Uint(uint64(k.entries))
-	w.Raw(k.rows)
-	d.Put(sidePrefix[k.side], k.key)
+	w.Int(size)
+	w.Uint(uint64(entries))
+	w.Raw(rows)
+	if seg == 0 {
+		d.Put(sidePrefix[k.side], k.key)
+	} else {
+		d.Put(segmentPrefix[k.side], segmentKey(k.key, seg))
+	}
 }
 
-// sidePrefix starts the entry keys of each side.
-var sidePrefix = [2][]byte{{'0'}, {'1'}}
+// deleteSegments deletes k's segments from the first on.
+func (j *StreamJoin) deleteSegments(d *StateDelta, k *joinKey, first int) {
+	for seg := first; seg < k.segments; seg++ {
+		if seg == 0 {
+			d.Delete(sidePrefix[k.side], k.key)
+		} else {
+			d.Delete(segmentPrefix[k.side], segmentKey(k.key, seg))
+		}
+	}
+}
 
-// LoadEntry restores one side's rows of a key. An interval join's rows get
-// their expiry again from their time column.
+// segmentKey is key followed by seg, four bytes big-endian: the loader
+// takes the number from the end, since keys vary in length.
+func segmentKey(key string, seg int) string {
+	return string(binary.BigEndian.AppendUint32([]byte(key), uint32(seg)))
+}
+
+// sidePrefix starts the entry keys of each side's segment 0, segmentPrefix
+// those of the other segments.
+var (
+	sidePrefix    = [2][]byte{{'0'}, {'1'}}
+	segmentPrefix = [2][]byte{{'2'}, {'3'}}
+)
+
+// LoadEntry restores one segment of one side's rows of a key. An interval
+// join's rows get their expiry again from their time column.
 func (j *StreamJoin) LoadEntry(entry, value []byte) error {
-	if len(entry) == 0 || (entry[0] != '0' && entry[0] != '1') {
+	if len(entry) == 0 || entry[0] < '0' || entry[0] > '3' {
 		return fmt.Errorf("%w: join entry %q", errCorruptState, entry)
 	}
-	side := int(entry[0] - '0')
+	side, key, seg := int(entry[0]-'0'), entry[1:], 0
+	if side >= 2 {
+		if len(key) < 4 {
+			return fmt.Errorf("%w: join entry %q", errCorruptState, entry)
+		}
+		side -= 2
+		seg = int(binary.BigEndian.Uint32(key[len(key)-4:]))
+		key = key[:len(key)-4]
+	}
 	r := NewStateReader(value)
 	hasEnd, end := r.Bool(), r.Int()
 	size := r.Int()
-	k := &joinKey{key: string(entry[1:]), side: side}
+	k := j.side[side][string(key)]
+	if k == nil {
+		k = &joinKey{key: string(key), side: side}
+		j.side[side][k.key] = k
+	}
+	from, sizeBefore := len(k.rows), k.size
 	for n := r.Len(); n > 0 && r.Err() == nil; n-- {
 		row := r.Blob()
 		k.add(row, r.Int())
@@ -556,10 +631,11 @@ func (j *StreamJoin) LoadEntry(entry, value []byte) error {
 	if err := r.Done(); err != nil {
 		return err
 	}
-	if k.size != size {
-		return fmt.Errorf("%w: join entry %q holds %d rows, says %d", errCorruptState, entry, k.size, size)
+	if k.size-sizeBefore != size {
+		return fmt.Errorf("%w: join entry %q holds %d rows, says %d", errCorruptState, entry, k.size-sizeBefore, size)
 	}
-	j.side[side][k.key] = k
+	k.segments = max(k.segments, seg+1)
+	k.saved, k.savedEntries, k.savedSize = len(k.rows), k.entries, k.size
 	if hasEnd && j.ends != nil {
 		if _, known := j.ends[k.key]; !known {
 			j.ends[k.key] = end
@@ -568,7 +644,7 @@ func (j *StreamJoin) LoadEntry(entry, value []byte) error {
 	}
 	if j.node.HasTTL[side] {
 		col, ttl := j.node.IntervalCol[side], j.node.TTL[side]
-		for p := 0; p < len(k.rows); {
+		for p := from; p < len(k.rows); {
 			row, _, next := k.entry(p)
 			if t, ok := int64Field(j.storages[side], row, col); ok {
 				j.expiring.add(t+ttl, k)

@@ -190,6 +190,95 @@ func TestStreamJoinStateSurvivesCheckpoints(t *testing.T) {
 	}
 }
 
+// A key that gains rows over many checkpoints is stored as the segments
+// each added, merged into one once there are too many; a key freed takes
+// all its segments with it. Either way the stored state loads back whole.
+func TestStreamJoinCheckpointsWriteOnlyNewRows(t *testing.T) {
+	ctx := context.Background()
+	alloc := memory.DefaultAllocator
+	n := joinOf(plan.InnerJoin, -1)
+	j, err := NewStreamJoin(n, &expr.EvalContext{Alloc: alloc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.TrackChanges()
+	w := ts("2026-01-01 00:00:10")
+	push := func(side int, ops []Op, ids ...int32) {
+		t.Helper()
+		rows := make([][]types.Datum, len(ids))
+		for i, id := range ids {
+			rows[i] = []types.Datum{id, w}
+		}
+		rec := record(t, alloc, adWindows, rows...)
+		defer rec.Release()
+		if err := j.Process(ctx, side, Chunk{Rec: rec, Ops: ops}, (&collector{schema: n.Cols}).emit); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stored := map[string][]byte{}
+	checkpoint := func() (written int) {
+		d := &StateDelta{}
+		d.reset(1, false)
+		j.SaveChanges(d, false)
+		if err := d.Each(func(key, value []byte) error {
+			if value == nil {
+				delete(stored, string(key))
+			} else {
+				written += len(value)
+				stored[string(key)] = bytes.Clone(value)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return written
+	}
+
+	push(0, nil, 5, 5, 5)
+	first := checkpoint()
+	merges := 0
+	for i := 1; i < 3*maxSegments; i++ {
+		push(0, nil, 4)
+		if i == 10 {
+			push(0, nil, 5)
+		}
+		if written := checkpoint(); written > first {
+			merges++ // more than the first's three rows: key 4 written whole
+		}
+		if len(stored) > maxSegments+2 {
+			t.Fatalf("checkpoint %d: %d entries stored, more than %d segments of key 4 and two of key 5", i, len(stored), maxSegments)
+		}
+	}
+	if merges > 2 {
+		t.Fatalf("%d checkpoints of one new row each wrote more than three rows; only merges (2) should", merges)
+	}
+	push(0, nil, 4)
+	push(0, []Op{Delete, Delete, Delete, Delete}, 5, 5, 5, 5)
+	checkpoint()
+
+	restored, err := NewStreamJoin(n, &expr.EvalContext{Alloc: alloc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for key, value := range stored {
+		if err := restored.LoadEntry([]byte(key), value); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if restored.Keys() != 1 {
+		t.Fatalf("restored %d keys, want key 4 alone", restored.Keys())
+	}
+	out := &collector{schema: n.Cols}
+	rec := record(t, alloc, adWindows, []types.Datum{int32(4), w})
+	defer rec.Release()
+	if err := restored.Process(ctx, 1, Chunk{Rec: rec}, out.emit); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Count(out.take(), "+ 4"), 3*maxSegments; got != want {
+		t.Fatalf("restored key 4 matched %d rows, want %d", got, want)
+	}
+}
+
 // Entries written with a multiplicity above one (as StateWriter.Counts
 // writes them) load as that many copies, and a delete takes one.
 func TestStreamJoinLoadsCountedRows(t *testing.T) {
