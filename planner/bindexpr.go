@@ -9,6 +9,7 @@ import (
 	"github.com/sluicedb/sluice/expr"
 	"github.com/sluicedb/sluice/parser"
 	"github.com/sluicedb/sluice/pgerror"
+	"github.com/sluicedb/sluice/plan"
 	"github.com/sluicedb/sluice/types"
 )
 
@@ -49,6 +50,17 @@ type binder struct {
 	// temporal names the FROM items of a streaming query marked FOR
 	// SYSTEM_TIME AS OF PROCTIME().
 	temporal map[string]bool
+	// joinSides are the scopes of the two sides of each join of the FROM
+	// clause, for conditions of the WHERE clause moved into a join.
+	joinSides map[*plan.Join][2]*scope
+}
+
+// recordJoin remembers the scopes of j's sides.
+func (b *binder) recordJoin(j *plan.Join, ls, rs *scope) {
+	if b.joinSides == nil {
+		b.joinSides = map[*plan.Join][2]*scope{}
+	}
+	b.joinSides[j] = [2]*scope{ls, rs}
 }
 
 func (b *binder) bind(n *pg.Node, s *scope) (expr.Expr, error) {

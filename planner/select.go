@@ -76,8 +76,9 @@ func (p *Planner) selectQuery(b *binder, sel *pg.SelectStmt, keepUntyped bool) (
 			continue
 		}
 		joined := join(sc, s)
-		input = &plan.Join{Left: input, Right: n, Type: plan.InnerJoin, Cols: joined.schema(), WindowKey: -1}
-		sc = joined
+		j := &plan.Join{Left: input, Right: n, Type: plan.InnerJoin, Cols: joined.schema(), WindowKey: -1}
+		b.recordJoin(j, sc, s)
+		input, sc = j, joined
 	}
 
 	// WHERE
@@ -89,7 +90,12 @@ func (p *Planner) selectQuery(b *binder, sel *pg.SelectStmt, keepUntyped bool) (
 		if pred, err = expr.Coerce(pred, types.Bool, "argument of WHERE"); err != nil {
 			return nil, err
 		}
-		input = &plan.Filter{Input: input, Pred: pred}
+		if j, ok := input.(*plan.Join); ok {
+			pred = b.moveIntoJoin(j, pred)
+		}
+		if pred != nil {
+			input = &plan.Filter{Input: input, Pred: pred}
+		}
 	}
 
 	// Target list, with aggregates collected. Its set-returning functions
@@ -628,6 +634,7 @@ func (p *Planner) fromItem(b *binder, n *pg.Node) (plan.Node, *scope, error) {
 		if rs.Alias != nil {
 			renameColumns(sc, rs.Alias.Colnames)
 		}
+		sc.eventTime = windowEndColumn(node)
 		return node, sc, nil
 	case n.GetJoinExpr() != nil:
 		return p.joinExpr(b, n.GetJoinExpr())
@@ -718,6 +725,7 @@ func (p *Planner) joinExpr(b *binder, j *pg.JoinExpr) (plan.Node, *scope, error)
 		markWindowJoin(node, ls, rs)
 		markIntervalJoin(node, ls, rs)
 	}
+	b.recordJoin(node, ls, rs)
 	if j.Alias != nil {
 		for i := range sc.cols {
 			sc.cols[i].table = j.Alias.Aliasname
@@ -806,14 +814,117 @@ func markIntervalJoin(j *plan.Join, ls, rs *scope) {
 		}
 	}
 	j.IntervalCol = [2]int{ls.eventTime, rs.eventTime}
-	if hasMax {
+	// A side whose rows can be retracted keeps a row until the watermark
+	// has passed its time at least: a retraction comes before that, and
+	// must find the row it takes back.
+	if hasMax && (maxD >= 0 || j.Left.Kind().IsAppendOnly()) {
 		// A future right row has time ≥ watermark; it matches a left row
 		// only if its time ≤ left time + maxD.
 		j.HasTTL[0], j.TTL[0] = true, maxD
 	}
-	if hasMin {
+	if hasMin && (minD <= 0 || j.Right.Kind().IsAppendOnly()) {
 		j.HasTTL[1], j.TTL[1] = true, -minD
 	}
+}
+
+// moveIntoJoin moves the conditions of a WHERE clause over an inner join
+// that compare a column of one side with one of the other (a.x = b.y,
+// a.ts >= b.ts - INTERVAL '10' SECOND, ...) into the join, where they are
+// the same condition: an equality becomes a join key and a bound on the
+// sides' event times frees state, as if written in ON. It returns what is
+// left of the WHERE clause, nil if nothing.
+func (b *binder) moveIntoJoin(j *plan.Join, pred expr.Expr) expr.Expr {
+	sides, ok := b.joinSides[j]
+	if !ok || j.Type != plan.InnerJoin || j.Temporal {
+		return pred
+	}
+	nLeft := len(sides[0].cols)
+	var moved, kept []expr.Expr
+	var split func(expr.Expr)
+	split = func(e expr.Expr) {
+		switch {
+		case isAnd(e):
+			for _, a := range e.(*expr.And).Args {
+				split(a) // BETWEEN is an AND of two comparisons
+			}
+		case comparesSides(e, nLeft):
+			moved = append(moved, e)
+		default:
+			kept = append(kept, e)
+		}
+	}
+	split(pred)
+	if len(moved) == 0 {
+		return pred
+	}
+	if j.Residual != nil {
+		moved = append([]expr.Expr{j.Residual}, moved...)
+		j.Residual = nil
+	}
+	splitJoinCondition(j, &expr.And{Args: moved}, nLeft)
+	markWindowJoin(j, sides[0], sides[1])
+	markIntervalJoin(j, sides[0], sides[1])
+	switch len(kept) {
+	case 0:
+		return nil
+	case 1:
+		return kept[0]
+	}
+	return &expr.And{Args: kept}
+}
+
+func isAnd(e expr.Expr) bool {
+	_, ok := e.(*expr.And)
+	return ok
+}
+
+// comparesSides reports whether c compares a column (or a column plus or
+// minus a fixed interval) of the left side, whose columns come before
+// nLeft, with one of the right.
+func comparesSides(c expr.Expr, nLeft int) bool {
+	call, ok := c.(*expr.Call)
+	if !ok || len(call.Args) != 2 {
+		return false
+	}
+	switch call.Fn.Name {
+	case "=", "<", "<=", ">", ">=":
+	default:
+		return false
+	}
+	col := func(e expr.Expr) (int, bool) {
+		if ref, ok := keyColumn(e); ok {
+			return ref.Index, true
+		}
+		i, _, ok := timeTerm(e)
+		return i, ok
+	}
+	a, ok1 := col(call.Args[0])
+	b, ok2 := col(call.Args[1])
+	return ok1 && ok2 && (a < nLeft) != (b < nLeft)
+}
+
+// windowEndColumn is the output column of n holding the end of the
+// event-time window each row belongs to, when n is an aggregation grouped
+// by window_end (seen through projections and filters), or -1. Its rows
+// change only while the watermark is below that end: the column bounds the
+// rows to come as an event-time column does.
+func windowEndColumn(n plan.Node) int {
+	switch n := n.(type) {
+	case *plan.Aggregate:
+		if n.WindowEnd >= 0 && n.WindowShift == 0 {
+			return n.WindowEnd // keys come first among the output columns
+		}
+	case *plan.Filter:
+		return windowEndColumn(n.Input)
+	case *plan.Project:
+		in := windowEndColumn(n.Input)
+		for i, e := range n.Exprs {
+			if ref, ok := e.(*expr.ColumnRef); ok && in >= 0 && ref.Index == in {
+				return i
+			}
+		}
+	}
+	return -1
 }
 
 // timeTerm reads col, col + interval or col - interval, the interval a
