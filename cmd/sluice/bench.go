@@ -103,6 +103,9 @@ type benchConfig struct {
 	cores int
 	// cpuProfile, when set, is where the run's CPU profile is written.
 	cpuProfile string
+	// memProfile, when set, is where a heap profile is written once the
+	// events are through, with the state still held.
+	memProfile string
 }
 
 // benchResult is what a run measured; its JSON form is the --json output.
@@ -144,6 +147,7 @@ func bench(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.source, "source", "generator", "where events come from: generator (the nexmark connector) or kafka")
 	fs.StringVar(&cfg.bootstrap, "bootstrap-server", "", "with --source kafka: the Kafka broker to use; empty starts one in-process")
 	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the timed part of the run to this file (go tool pprof reads it)")
+	fs.StringVar(&cfg.memProfile, "memprofile", "", "write a heap profile to this file once the events are through, the view's state still held (go tool pprof reads it)")
 	fs.IntVar(&cfg.cores, "cores", 0, "how many cores Sluice may run on at once (GOMAXPROCS); 0 means all of them")
 	fs.Var(&cfg.memoryLimit, "memory-limit", "as for sluice serve: memory the run may use, e.g. 2GiB (0: no limit); state beyond about half of it stays in the checkpoints' data directory")
 	fs.DurationVar(&cfg.checkpoint, "checkpoint-interval", time.Second, "how often to checkpoint, into a temporary data directory, as sluice serve does; 0 runs without checkpoints")
@@ -425,6 +429,11 @@ func runNexmark(ctx context.Context, cfg benchConfig, progress io.Writer) (bench
 	if err != nil {
 		return benchResult{}, err
 	}
+	if cfg.memProfile != "" {
+		if err := writeHeapProfile(cfg.memProfile); err != nil {
+			return benchResult{}, fmt.Errorf("--memprofile: %w", err)
+		}
+	}
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return benchResult{}, fmt.Errorf("getrusage: %w", err)
@@ -447,6 +456,20 @@ func runNexmark(ctx context.Context, cfg benchConfig, progress io.Writer) (bench
 		res.EventsPerCoreSecond = float64(cfg.events) / cpu
 	}
 	return res, nil
+}
+
+// writeHeapProfile writes the live heap, as of a collection now, to path.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	runtime.GC()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // execAll runs sql (one or more statements) and discards their results.
