@@ -79,6 +79,26 @@ func BenchmarkRowDecoder(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchBatch), "ns/row")
 }
 
+// BenchmarkTake gathers every other row of a batch of bids, as a filter
+// keeping half of them does.
+func BenchmarkTake(b *testing.B) {
+	rec := bidBatch(b, benchBatch, 10000, time.Unix(0, 0))
+	defer rec.Release()
+	idx := make([]int32, 0, benchBatch/2)
+	for i := 0; i < benchBatch; i += 2 {
+		idx = append(idx, int32(i))
+	}
+	ctx := context.Background()
+	for b.Loop() {
+		out, err := takeRecord(ctx, rec, idx, memory.DefaultAllocator)
+		if err != nil {
+			b.Fatal(err)
+		}
+		out.Release()
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(idx)), "ns/row")
+}
+
 // BenchmarkHashAgg folds bids into count, max(price) and sum(price) per
 // auction, as Nexmark's aggregations do, over 10,000 groups.
 func BenchmarkHashAgg(b *testing.B) {

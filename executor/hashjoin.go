@@ -491,9 +491,20 @@ func takeColumns(ctx context.Context, cols []arrow.Array, idx []int32, valid []b
 		}
 		return nil
 	}
-	ia := int32Array(idx, valid, nulls)
-	defer ia.Release()
-	return gather(ctx, cols, ia, dst)
+	var pad []byte
+	if nulls > 0 {
+		pad = valid
+	}
+	mem := compute.GetAllocator(ctx)
+	for j, c := range cols {
+		t, err := expr.Take(mem, c, idx, pad)
+		if err != nil {
+			releaseAll(dst[:j])
+			return fmt.Errorf("gather column %d: %w", j, err)
+		}
+		dst[j] = t
+	}
+	return nil
 }
 
 func isRun(idx []int32) bool {

@@ -10,6 +10,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/sluicedb/sluice/expr"
 	"github.com/sluicedb/sluice/plan"
 	"github.com/sluicedb/sluice/types"
 )
@@ -243,9 +244,10 @@ func (w *OverWindow) call(ctx context.Context, c plan.WindowCall, in arrow.Recor
 				nulls++
 			}
 		}
-		ia := int32Array(ix, valid, nulls)
-		defer ia.Release()
-		return takeArray(ctx, values, ia)
+		if nulls == 0 {
+			valid = nil
+		}
+		return expr.Take(w.alloc, values, ix, valid)
 	}
 	switch c.Func {
 	case "row_number":

@@ -3,6 +3,7 @@ package executor
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -217,6 +218,58 @@ func TestInt64FieldReadsOneColumnOfAStoredRow(t *testing.T) {
 					t.Fatalf("row %d, column %s: an integer read from a %v", i, c.Name, c.Type)
 				}
 			}
+		}
+	}
+}
+
+// takeColumns gives row idx[j] of each column at j, NULL where the padding
+// bitmap is clear, for every stored type, also from a slice of a record and
+// for a run of indices (taken as a slice without copying).
+func TestTakeColumnsGathersAndPads(t *testing.T) {
+	ctx := context.Background()
+	alloc := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer alloc.AssertSize(t, 0)
+	whole := record(t, alloc, codecSchema, codecRows(300)...)
+	defer whole.Release()
+	sliced := whole.NewSlice(37, 237)
+	defer sliced.Release()
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, rec := range []arrow.Record{whole, sliced} {
+		n := int(rec.NumRows())
+		idx := make([]int32, 150)
+		pad := make([]byte, (len(idx)+7)/8)
+		padded := 0
+		for j := range idx {
+			idx[j] = int32(r.IntN(n))
+			if r.IntN(4) > 0 {
+				pad[j/8] |= 1 << (j % 8)
+			} else {
+				padded++
+			}
+		}
+		run := []int32{3, 4, 5, 6}
+		for _, c := range []struct {
+			idx    []int32
+			pad    []byte
+			padded int
+		}{{idx, nil, 0}, {idx, pad, padded}, {run, nil, 0}} {
+			out := make([]arrow.Array, rec.NumCols())
+			if err := takeColumns(ctx, rec.Columns(), c.idx, c.pad, c.padded, out); err != nil {
+				t.Fatal(err)
+			}
+			for col, a := range out {
+				for j, i := range c.idx {
+					isPad := c.pad != nil && c.pad[j/8]&(1<<(j%8)) == 0
+					want := rec.Column(col).GetOneForMarshal(int(i))
+					if isPad {
+						want = nil
+					}
+					if got := a.GetOneForMarshal(j); fmt.Sprint(got) != fmt.Sprint(want) {
+						t.Fatalf("column %s, row %d (index %d, padded %v): got %v, want %v", codecSchema[col].Name, j, i, isPad, got, want)
+					}
+				}
+			}
+			releaseAll(out)
 		}
 	}
 }

@@ -93,18 +93,13 @@ func (s *Sort) Finish(ctx context.Context, emit Emit) error {
 	if err != nil {
 		return err
 	}
-	permArr := int32Array(perm, nil, 0)
-	defer permArr.Release()
 	out := make([]arrow.Array, len(cols))
 	for lo := 0; lo < len(perm); lo += outputChunkRows {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		hi := min(lo+outputChunkRows, len(perm))
-		idx := array.NewSlice(permArr, int64(lo), int64(hi))
-		err := gather(ctx, cols, idx, out)
-		idx.Release()
-		if err != nil {
+		if err := takeColumns(ctx, cols, perm[lo:hi], nil, 0, out); err != nil {
 			return fmt.Errorf("sort: %w", err)
 		}
 		rec := array.NewRecordBatch(schema, out, int64(hi-lo))
@@ -558,62 +553,6 @@ func concatColumns(recs []arrow.Record, mem memory.Allocator) ([]arrow.Array, er
 		cols[j] = c
 	}
 	return cols, nil
-}
-
-// gather takes the rows idx of every column of cols into out. On error, out
-// holds nothing to release.
-func gather(ctx context.Context, cols []arrow.Array, idx arrow.Array, out []arrow.Array) error {
-	for j, c := range cols {
-		t, err := takeArray(ctx, c, idx)
-		if err != nil {
-			releaseAll(out[:j])
-			return fmt.Errorf("gather column %d: %w", j, err)
-		}
-		out[j] = t
-	}
-	return nil
-}
-
-// intervalAsBytes is the layout of a month-day-nano interval, 16 bytes a value.
-var intervalAsBytes = &arrow.FixedSizeBinaryType{ByteWidth: 16}
-
-// takeArray is compute.TakeArray for every storage of types.T. Arrow's take
-// kernel has no 16-byte primitive case, so intervals are taken as the
-// fixed-size binary values they are laid out as, without copying.
-func takeArray(ctx context.Context, values, idx arrow.Array) (arrow.Array, error) {
-	if values.DataType().ID() != arrow.INTERVAL_MONTH_DAY_NANO {
-		return compute.TakeArray(ctx, values, idx)
-	}
-	asBytes := retype(values.Data(), intervalAsBytes)
-	defer asBytes.Release()
-	taken, err := compute.TakeArray(ctx, asBytes, idx)
-	if err != nil {
-		return nil, err
-	}
-	defer taken.Release()
-	return retype(taken.Data(), values.DataType()), nil
-}
-
-// retype views the buffers of d as an array of type t, which must have the
-// same layout.
-func retype(d arrow.ArrayData, t arrow.DataType) arrow.Array {
-	nd := array.NewData(t, d.Len(), d.Buffers(), nil, d.NullN(), d.Offset())
-	defer nd.Release()
-	return array.MakeFromData(nd)
-}
-
-// int32Array wraps Go memory as an Int32 array, without copying: the index
-// arrays of a take live only for the call. valid is a validity bitmap (nil
-// when there are no NULLs) with nulls unset bits.
-func int32Array(v []int32, valid []byte, nulls int) *array.Int32 {
-	var validBuf *memory.Buffer
-	if nulls > 0 {
-		validBuf = memory.NewBufferBytes(valid)
-	}
-	data := array.NewData(arrow.PrimitiveTypes.Int32, len(v),
-		[]*memory.Buffer{validBuf, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(v))}, nil, nulls, 0)
-	defer data.Release()
-	return array.NewInt32Data(data)
 }
 
 // releaseAll releases the arrays and clears the slice's entries.

@@ -7,8 +7,10 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/compute"
+
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sluicedb/sluice/expr"
 )
 
 // Typed views of Arrow columns for the per-row loops of operators. Each
@@ -96,14 +98,11 @@ func grow[T any](s []T, n int) []T {
 // record-level kernels would fan out to goroutines) and intervals, which
 // arrow's take kernel lacks, are handled by takeArray.
 func takeRecord(ctx context.Context, rec arrow.Record, idx []int32, alloc memory.Allocator) (arrow.Record, error) {
-	indices := int32Array(idx, nil, 0)
-	defer indices.Release()
-	cols := make([]arrow.Array, rec.NumCols())
-	if err := gather(compute.WithAllocator(ctx, alloc), rec.Columns(), indices, cols); err != nil {
+	out, err := expr.TakeRecord(alloc, rec, idx)
+	if err != nil {
 		return nil, fmt.Errorf("take rows: %w", err)
 	}
-	defer releaseAll(cols)
-	return array.NewRecord(rec.Schema(), cols, int64(len(idx))), nil
+	return out, nil
 }
 
 // filterRecord keeps the rows of rec where keep is true.

@@ -218,7 +218,7 @@ func Filter(ctx *EvalContext, batch arrow.Record, pred *Program) (arrow.Record, 
 	}
 	d := sel.Data()
 	idx := selectedRows(d.Buffers()[1].Bytes(), d.Len(), count)
-	out, err := takeRecord(mem, batch, idx)
+	out, err := TakeRecord(mem, batch, idx)
 	if err != nil {
 		return nil, fmt.Errorf("filter batch: %w", err)
 	}

@@ -482,7 +482,7 @@ func evalOnRows(st *evalState, e Expr, rows []int32, values, valid []byte) error
 	if err != nil {
 		return err
 	}
-	sub, err := takeRecord(st.mem, st.batch, rows)
+	sub, err := TakeRecord(st.mem, st.batch, rows)
 	if err != nil {
 		return fmt.Errorf("rows of a correlated subquery: %w", err)
 	}
