@@ -32,6 +32,9 @@ type rowBuilder struct {
 	// pointing at the old array, which stays valid.
 	buf  []byte
 	rows int
+	// lastRows is the size of the last batch, which the next one reserves
+	// room for, with each string column's bytes per row of that batch.
+	lastRows int
 }
 
 // colBuilder is a column's concrete Arrow builder, resolved once so that
@@ -53,6 +56,8 @@ type colBuilder struct {
 	ts   *array.TimestampBuilder
 	ivb  *array.MonthDayNanoIntervalBuilder
 	bldr array.Builder
+	// bytesPerRow is the string data per row of the last batch, plus one.
+	bytesPerRow int
 }
 
 func newRowBuilder(schema types.Schema, alloc memory.Allocator) (*rowBuilder, error) {
@@ -111,6 +116,9 @@ func (r *rowBuilder) begin() {
 
 // commit appends the staged record as one row.
 func (r *rowBuilder) commit() {
+	if r.rows == 0 && r.lastRows > 0 {
+		r.reserve()
+	}
 	for i := range r.cols {
 		c, s := &r.cols[i], &r.slots[i]
 		if !s.set {
@@ -151,8 +159,38 @@ func (r *rowBuilder) commit() {
 
 // finish returns the committed rows as a record and starts a new batch.
 func (r *rowBuilder) finish() arrow.Record {
+	if r.rows > 0 {
+		for i := range r.cols {
+			if b := r.binary(i); b != nil {
+				r.cols[i].bytesPerRow = b.DataLen()/r.rows + 1
+			}
+		}
+		r.lastRows = r.rows
+	}
 	r.rows = 0
 	return r.rb.NewRecordBatch()
+}
+
+// reserve makes room for a batch the size of the last one, so that the
+// builders do not grow (and copy) their buffers a few times per batch.
+func (r *rowBuilder) reserve() {
+	for i := range r.cols {
+		r.cols[i].bldr.Reserve(r.lastRows)
+		if b := r.binary(i); b != nil {
+			b.ReserveData(r.lastRows * r.cols[i].bytesPerRow)
+		}
+	}
+}
+
+// binary is column i's builder if it holds strings or bytes, else nil.
+func (r *rowBuilder) binary(i int) *array.BinaryBuilder {
+	switch c := &r.cols[i]; {
+	case c.str != nil:
+		return c.str.BinaryBuilder
+	case c.bin != nil:
+		return c.bin
+	}
+	return nil
 }
 
 func (r *rowBuilder) release() { r.rb.Release() }
