@@ -51,10 +51,7 @@ type delta struct {
 
 // NewStore returns an empty store for rows of schema.
 func NewStore(schema types.Schema) *Store {
-	cols := make([]int, len(schema))
-	for i := range cols {
-		cols[i] = i
-	}
+	cols := allColumns(len(schema))
 	return &Store{
 		schema:    schema,
 		enc:       NewExactRowEncoder(cols, schema.Types()),

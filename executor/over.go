@@ -49,18 +49,12 @@ type overPart struct {
 func NewOverWindow(n *plan.OverWindow, alloc memory.Allocator) *OverWindow {
 	in := n.Input.Schema()
 	ts := in.Types()
-	all := make([]int, len(in))
-	for i := range all {
-		all[i] = i
-	}
+	all := allColumns(len(in))
 	partTypes := make([]types.T, len(n.PartitionBy))
 	for i, c := range n.PartitionBy {
 		partTypes[i] = ts[c]
 	}
-	outAll := make([]int, len(n.Cols))
-	for i := range outAll {
-		outAll[i] = i
-	}
+	outAll := allColumns(len(n.Cols))
 	return &OverWindow{
 		node: n, alloc: alloc,
 		partEnc:  NewRowEncoder(n.PartitionBy, partTypes),

@@ -79,6 +79,15 @@ type RowEncoder struct {
 	keys    [][]byte
 }
 
+// allColumns lists the columns 0 to n-1: a whole row, for an encoder.
+func allColumns(n int) []int {
+	cols := make([]int, n)
+	for i := range cols {
+		cols[i] = i
+	}
+	return cols
+}
+
 // NewRowEncoder encodes columns cols, whose types are ts.
 func NewRowEncoder(cols []int, ts []types.T) *RowEncoder {
 	e := &RowEncoder{cols: cols, storages: make([]storage, len(ts))}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sluicedb/sluice/types"
@@ -46,20 +47,26 @@ func codecRows(n int) [][]types.Datum {
 	return rows
 }
 
+// codecRecord is a record of n codecRows, with its rows, from an allocator
+// that fails the test unless the record and all made from it are released
+// by its end (the record itself is released then).
+func codecRecord(t *testing.T, n int) (arrow.Record, [][]types.Datum, memory.Allocator) {
+	alloc := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	t.Cleanup(func() { alloc.AssertSize(t, 0) })
+	rows := codecRows(n)
+	rec := record(t, alloc, codecSchema, rows...)
+	t.Cleanup(rec.Release)
+	return rec, rows, alloc
+}
+
 // The encoder works a column at a time; its keys are byte for byte those of
 // encoding each value in turn, the form checkpoints have stored, also for a
 // slice of a record (arrays with an offset).
 func TestRowEncoderMatchesValueByValueEncoding(t *testing.T) {
-	alloc := memory.NewCheckedAllocator(memory.DefaultAllocator)
-	defer alloc.AssertSize(t, 0)
-	whole := record(t, alloc, codecSchema, codecRows(500)...)
-	defer whole.Release()
+	whole, _, _ := codecRecord(t, 500)
 	sliced := whole.NewSlice(137, 411)
 	defer sliced.Release()
-	cols := make([]int, len(codecSchema))
-	for i := range cols {
-		cols[i] = i
-	}
+	cols := allColumns(len(codecSchema))
 	for _, c := range []struct {
 		rec   arrow.Record
 		exact bool
@@ -85,15 +92,8 @@ func TestRowEncoderMatchesValueByValueEncoding(t *testing.T) {
 // small batches, and again with the same decoder; an empty row decodes as a row of
 // NULLs.
 func TestRowDecoderGivesBackWhatWasEncoded(t *testing.T) {
-	alloc := memory.NewCheckedAllocator(memory.DefaultAllocator)
-	defer alloc.AssertSize(t, 0)
-	rows := codecRows(500)
-	rec := record(t, alloc, codecSchema, rows...)
-	defer rec.Release()
-	cols := make([]int, len(codecSchema))
-	for i := range cols {
-		cols[i] = i
-	}
+	rec, rows, alloc := codecRecord(t, 500)
+	cols := allColumns(len(codecSchema))
 	var encoded [][]byte
 	for _, key := range NewExactRowEncoder(cols, codecSchema.Types()).Encode(rec) {
 		encoded = append(encoded, bytes.Clone(key))
@@ -152,10 +152,7 @@ func sameFloatBits(a, b arrow.Array) bool {
 // Repeating every row in place gives what gathering the same rows by index
 // gives, for every stored type, with NULLs, on a slice of a record.
 func TestRepeatRecordMatchesTake(t *testing.T) {
-	alloc := memory.NewCheckedAllocator(memory.DefaultAllocator)
-	defer alloc.AssertSize(t, 0)
-	whole := record(t, alloc, codecSchema, codecRows(300)...)
-	defer whole.Release()
+	whole, _, alloc := codecRecord(t, 300)
 	sliced := whole.NewSlice(41, 257)
 	defer sliced.Release()
 	ctx := context.Background()
@@ -194,15 +191,8 @@ func TestRepeatRecordMatchesTake(t *testing.T) {
 // int64Field reads an integer or time column of a stored row, stepping over
 // the values before it, whatever their type or NULL.
 func TestInt64FieldReadsOneColumnOfAStoredRow(t *testing.T) {
-	alloc := memory.NewCheckedAllocator(memory.DefaultAllocator)
-	defer alloc.AssertSize(t, 0)
-	rows := codecRows(300)
-	rec := record(t, alloc, codecSchema, rows...)
-	defer rec.Release()
-	cols := make([]int, len(codecSchema))
-	for i := range cols {
-		cols[i] = i
-	}
+	rec, _, _ := codecRecord(t, 300)
+	cols := allColumns(len(codecSchema))
 	enc := NewExactRowEncoder(cols, codecSchema.Types())
 	for i, row := range enc.Encode(rec) {
 		for col, c := range codecSchema {
@@ -226,11 +216,8 @@ func TestInt64FieldReadsOneColumnOfAStoredRow(t *testing.T) {
 // bitmap is clear, for every stored type, also from a slice of a record and
 // for a run of indices (taken as a slice without copying).
 func TestTakeColumnsGathersAndPads(t *testing.T) {
-	ctx := context.Background()
-	alloc := memory.NewCheckedAllocator(memory.DefaultAllocator)
-	defer alloc.AssertSize(t, 0)
-	whole := record(t, alloc, codecSchema, codecRows(300)...)
-	defer whole.Release()
+	whole, _, alloc := codecRecord(t, 300)
+	ctx := compute.WithAllocator(context.Background(), alloc)
 	sliced := whole.NewSlice(37, 237)
 	defer sliced.Release()
 	r := rand.New(rand.NewPCG(7, 8))

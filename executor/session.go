@@ -67,10 +67,7 @@ func NewSessionWindow(n *plan.Window, alloc memory.Allocator) *SessionWindow {
 	for i, c := range n.PartitionBy {
 		keyTypes[i] = in[c].Type
 	}
-	all := make([]int, len(in))
-	for i := range all {
-		all[i] = i
-	}
+	all := allColumns(len(in))
 	return &SessionWindow{
 		node:   n,
 		alloc:  alloc,

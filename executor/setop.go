@@ -34,10 +34,7 @@ func (b *batchRun) runSetOp(ctx context.Context, n *plan.SetOp, emit Emit) error
 		return b.run(ctx, n.Right, relabel)
 	}
 
-	cols := make([]int, len(n.Cols))
-	for i := range cols {
-		cols[i] = i
-	}
+	cols := allColumns(len(n.Cols))
 	enc := NewRowEncoder(cols, n.Cols.Types())
 	type counts struct {
 		first       int32 // the row of left that outputs the group

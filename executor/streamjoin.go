@@ -154,10 +154,7 @@ func NewStreamJoin(n *plan.Join, ectx *expr.EvalContext) (*StreamJoin, error) {
 		for i, k := range keys[s] {
 			kt[i] = schemas[s][k].Type
 		}
-		all := make([]int, len(schemas[s]))
-		for i := range all {
-			all[i] = i
-		}
+		all := allColumns(len(schemas[s]))
 		j.keyEnc[s] = NewRowEncoder(keys[s], kt)
 		j.rowEnc[s] = NewExactRowEncoder(all, schemas[s].Types())
 		j.dec[s] = NewRowDecoder(schemas[s].Types())

@@ -130,14 +130,6 @@ func TestStreamJoinStateSurvivesCheckpoints(t *testing.T) {
 	ctx := context.Background()
 	alloc := memory.DefaultAllocator
 	n := joinOf(plan.InnerJoin, -1)
-	newJoin := func() *StreamJoin {
-		j, err := NewStreamJoin(n, &expr.EvalContext{Alloc: alloc})
-		if err != nil {
-			t.Fatal(err)
-		}
-		j.TrackChanges()
-		return j
-	}
 	push := func(j *StreamJoin, side int, ops []Op, rows ...[]types.Datum) string {
 		t.Helper()
 		out := &collector{schema: n.Cols}
@@ -148,26 +140,12 @@ func TestStreamJoinStateSurvivesCheckpoints(t *testing.T) {
 		}
 		return out.take()
 	}
-	stored := map[string][]byte{}
-	checkpoint := func(j *StreamJoin) {
-		d := &StateDelta{}
-		d.reset(1, false)
-		j.SaveChanges(d, false)
-		if err := d.Each(func(key, value []byte) error {
-			if value == nil {
-				delete(stored, string(key))
-			} else {
-				stored[string(key)] = bytes.Clone(value)
-			}
-			return nil
-		}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	stored := joinStore{}
+	checkpoint := func(j *StreamJoin) { stored.checkpoint(t, j) }
 	w := ts("2026-01-01 00:00:10")
 	ad := func(id int32) []types.Datum { return []types.Datum{id, w} }
 
-	j := newJoin()
+	j := newTrackingJoin(t, n)
 	push(j, 0, nil, ad(1), ad(1), ad(2))
 	checkpoint(j)
 	push(j, 0, []Op{Delete, Delete, Insert, Insert, Delete}, ad(1), ad(2), ad(2), ad(3), ad(3))
@@ -176,12 +154,7 @@ func TestStreamJoinStateSurvivesCheckpoints(t *testing.T) {
 		t.Fatalf("%d entries stored, want one per key left (1 and 2)", len(stored))
 	}
 
-	restored := newJoin()
-	for key, value := range stored {
-		if err := restored.LoadEntry([]byte(key), value); err != nil {
-			t.Fatal(err)
-		}
-	}
+	restored := stored.restore(t, n)
 	want := "+ 1 2026-01-01 00:00:10 1 2026-01-01 00:00:10\n+ 2 2026-01-01 00:00:10 2 2026-01-01 00:00:10"
 	for name, j := range map[string]*StreamJoin{"running": j, "restored": restored} {
 		if got := push(j, 1, nil, ad(1), ad(2), ad(3)); got != want {
@@ -197,11 +170,7 @@ func TestStreamJoinCheckpointsWriteOnlyNewRows(t *testing.T) {
 	ctx := context.Background()
 	alloc := memory.DefaultAllocator
 	n := joinOf(plan.InnerJoin, -1)
-	j, err := NewStreamJoin(n, &expr.EvalContext{Alloc: alloc})
-	if err != nil {
-		t.Fatal(err)
-	}
-	j.TrackChanges()
+	j := newTrackingJoin(t, n)
 	w := ts("2026-01-01 00:00:10")
 	push := func(side int, ops []Op, ids ...int32) {
 		t.Helper()
@@ -215,24 +184,8 @@ func TestStreamJoinCheckpointsWriteOnlyNewRows(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	stored := map[string][]byte{}
-	checkpoint := func() (written int) {
-		d := &StateDelta{}
-		d.reset(1, false)
-		j.SaveChanges(d, false)
-		if err := d.Each(func(key, value []byte) error {
-			if value == nil {
-				delete(stored, string(key))
-			} else {
-				written += len(value)
-				stored[string(key)] = bytes.Clone(value)
-			}
-			return nil
-		}); err != nil {
-			t.Fatal(err)
-		}
-		return written
-	}
+	stored := joinStore{}
+	checkpoint := func() int { return stored.checkpoint(t, j) }
 
 	push(0, nil, 5, 5, 5)
 	first := checkpoint()
@@ -256,15 +209,7 @@ func TestStreamJoinCheckpointsWriteOnlyNewRows(t *testing.T) {
 	push(0, []Op{Delete, Delete, Delete, Delete}, 5, 5, 5, 5)
 	checkpoint()
 
-	restored, err := NewStreamJoin(n, &expr.EvalContext{Alloc: alloc})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for key, value := range stored {
-		if err := restored.LoadEntry([]byte(key), value); err != nil {
-			t.Fatal(err)
-		}
-	}
+	restored := stored.restore(t, n)
 	if restored.Keys() != 1 {
 		t.Fatalf("restored %d keys, want key 4 alone", restored.Keys())
 	}
@@ -285,10 +230,7 @@ func TestStreamJoinLoadsCountedRows(t *testing.T) {
 	ctx := context.Background()
 	alloc := memory.DefaultAllocator
 	n := joinOf(plan.InnerJoin, -1)
-	j, err := NewStreamJoin(n, &expr.EvalContext{Alloc: alloc})
-	if err != nil {
-		t.Fatal(err)
-	}
+	j := newTrackingJoin(t, n)
 	w := ts("2026-01-01 00:00:10")
 	rec := record(t, alloc, adWindows, []types.Datum{int32(7), w})
 	defer rec.Release()
@@ -313,4 +255,51 @@ func TestStreamJoinLoadsCountedRows(t *testing.T) {
 	if got, want := strings.Count(out.take(), "+ 7"), 2; got != want {
 		t.Fatalf("a row stored 3 times, deleted once, matched %d times; want %d", got, want)
 	}
+}
+
+// joinStore stands in for the checkpoint store of one join: it applies the
+// changes SaveChanges writes, and loads what it holds into a new join.
+type joinStore map[string][]byte
+
+// checkpoint applies j's changes and returns the bytes of values written.
+func (s joinStore) checkpoint(t *testing.T, j *StreamJoin) (written int) {
+	t.Helper()
+	d := &StateDelta{}
+	d.reset(1, false)
+	j.SaveChanges(d, false)
+	if err := d.Each(func(key, value []byte) error {
+		if value == nil {
+			delete(s, string(key))
+		} else {
+			written += len(value)
+			s[string(key)] = bytes.Clone(value)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return written
+}
+
+// restore builds the join n with the state held.
+func (s joinStore) restore(t *testing.T, n *plan.Join) *StreamJoin {
+	t.Helper()
+	j := newTrackingJoin(t, n)
+	for key, value := range s {
+		if err := j.LoadEntry([]byte(key), value); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return j
+}
+
+// newTrackingJoin builds the join n, recording its changes for checkpoints.
+func newTrackingJoin(t *testing.T, n *plan.Join) *StreamJoin {
+	t.Helper()
+	j, err := NewStreamJoin(n, &expr.EvalContext{Alloc: memory.DefaultAllocator})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.TrackChanges()
+	return j
 }

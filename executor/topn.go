@@ -82,10 +82,7 @@ type topNPartition struct {
 func NewTopN(n *plan.TopN, alloc memory.Allocator, inputAppendOnly bool) (*TopN, error) {
 	in := n.Input.Schema()
 	ts := in.Types()
-	all := make([]int, len(in))
-	for i := range all {
-		all[i] = i
-	}
+	all := allColumns(len(in))
 	partTypes := make([]types.T, len(n.PartitionBy))
 	for i, c := range n.PartitionBy {
 		partTypes[i] = ts[c]
