@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"strings"
 	"sync"
@@ -57,8 +58,7 @@ type Source struct {
 	checkpoints bool
 
 	mu      sync.Mutex
-	reading bool   // a reader is open
-	readers uint64 // readers opened so far: each reader's generation
+	reading bool // a reader is open
 }
 
 var (
@@ -272,11 +272,13 @@ func (s *Source) Open(ctx context.Context, split connectors.Split, _ connectors.
 		return nil, fmt.Errorf("queue %q is already read for another view of source %s: RabbitMQ would share its messages out between them; read the source in one materialized view", s.queue, s.name)
 	}
 	s.reading = true
-	s.readers++
-	gen := s.readers
 	s.mu.Unlock()
 
-	r := &reader{src: s, where: "queue " + s.queue + " delivery ", gen: gen}
+	// Delivery tags count a channel's deliveries from 1: a random
+	// generation tells this reader's positions from those of every other
+	// reader, also of a process before a restart, whose checkpoint the
+	// engine may hand back to acknowledge.
+	r := &reader{src: s, where: "queue " + s.queue + " delivery ", gen: rand.Uint64()}
 	var err error
 	if r.dec, err = format.NewDecoder(s.format.Encode, s.format.Options, s.declared, s.alloc); err != nil {
 		r.Close()
@@ -316,7 +318,7 @@ type reader struct {
 	// acknowledged then but by Acknowledge, once a checkpoint holds it.
 	lastTag uint64
 	bad     []uint64
-	// gen tells this reader's positions from those of an earlier reader of
+	// gen tells this reader's positions from those of any other reader of
 	// the source, whose delivery tags meant other messages.
 	gen uint64
 	// acked is the highest tag Acknowledge has acknowledged.
@@ -539,6 +541,22 @@ func (r *reader) Close() error {
 		return nil
 	}
 	r.closed = true
+	if r.ch != nil {
+		// Closing the channel first waits for RabbitMQ to confirm it, by
+		// which time it has applied the acknowledgements sent on it; a
+		// connection closed at once could lose those still in flight (the
+		// last checkpoint's, on a clean stop), and their messages would
+		// be delivered again after a restart that already counts them.
+		closed := make(chan struct{})
+		go func() {
+			_ = r.ch.Close()
+			close(closed)
+		}()
+		select {
+		case <-closed:
+		case <-time.After(dialTimeout):
+		}
+	}
 	if r.conn != nil {
 		_ = r.conn.CloseDeadline(time.Now().Add(dialTimeout)) // a broken connection is closed all the same
 	}
