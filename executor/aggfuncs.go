@@ -1,6 +1,8 @@
 package executor
 
 import (
+	"encoding/binary"
+	"fmt"
 	"math"
 	"math/bits"
 
@@ -253,15 +255,39 @@ func (s *sumFloatAgg) reset(g int32) {
 }
 
 // countDistinctAgg keeps, per group, how many times each distinct value is
-// present, so that deletes can take a value out again.
+// there, so that deletes can take values away. Integer values (ids, the
+// usual argument) are kept by value; others by their row-codec encoding.
 type countDistinctAgg struct {
 	st   storage
-	sets []map[string]int64
+	ints []map[int64]int64  // for integer arguments
+	sets []map[string]int64 // for the others
 	buf  []byte
+	vals []int64
 }
 
-func (c *countDistinctAgg) grow(n int) { c.sets = growTo(c.sets, n) }
+func (c *countDistinctAgg) integers() bool {
+	return c.st == stInt16 || c.st == stInt32 || c.st == stInt64
+}
+
+func (c *countDistinctAgg) grow(n int) {
+	if c.integers() {
+		c.ints = growTo(c.ints, n)
+	} else {
+		c.sets = growTo(c.sets, n)
+	}
+}
+
 func (c *countDistinctAgg) update(col arrow.Array, gids []int32, signs []int8) error {
+	if c.integers() {
+		c.vals = int64s(col, c.vals)
+		for i, g := range gids {
+			if col.IsNull(i) {
+				continue
+			}
+			c.ints[g] = addCount(c.ints[g], c.vals[i], int64(signs[i]))
+		}
+		return nil
+	}
 	for i, g := range gids {
 		if col.IsNull(i) {
 			continue
@@ -281,11 +307,38 @@ func (c *countDistinctAgg) update(col arrow.Array, gids []int32, signs []int8) e
 	}
 	return nil
 }
+
+// addCount adds n to v's count in set, made when nil, dropping v at zero.
+func addCount(set map[int64]int64, v, n int64) map[int64]int64 {
+	if set == nil {
+		set = make(map[int64]int64)
+	}
+	if m := set[v] + n; m == 0 {
+		delete(set, v)
+	} else {
+		set[v] = m
+	}
+	return set
+}
+
 func (c *countDistinctAgg) result(b array.Builder, g int32) error {
-	b.(*array.Int64Builder).Append(int64(len(c.sets[g])))
+	n := 0
+	if c.integers() {
+		n = len(c.ints[g])
+	} else {
+		n = len(c.sets[g])
+	}
+	b.(*array.Int64Builder).Append(int64(n))
 	return nil
 }
-func (c *countDistinctAgg) reset(g int32) { c.sets[g] = nil }
+
+func (c *countDistinctAgg) reset(g int32) {
+	if c.integers() {
+		c.ints[g] = nil
+	} else {
+		c.sets[g] = nil
+	}
+}
 
 func growTo[T any](s []T, n int) []T {
 	if len(s) >= n {
@@ -509,12 +562,40 @@ func (s *sumFloatAgg) load(r *StateReader, g int32) error {
 	return r.Err()
 }
 
-func (c *countDistinctAgg) save(w *StateWriter, g int32) { w.Counts(c.sets[g]) }
-func (c *countDistinctAgg) load(r *StateReader, g int32) error {
-	if set := r.Counts(); len(set) > 0 {
-		c.sets[g] = set
+// save writes the values as the row codec encodes them, whichever way they
+// are kept, so that a checkpoint reads the same either way.
+func (c *countDistinctAgg) save(w *StateWriter, g int32) {
+	if !c.integers() {
+		w.Counts(c.sets[g])
+		return
 	}
-	return r.Err()
+	set := c.ints[g]
+	w.Uint(uint64(len(set)))
+	for v, n := range set {
+		c.buf = binary.LittleEndian.AppendUint64(append(c.buf[:0], 1), uint64(v))
+		w.Blob(c.buf)
+		w.Int(n)
+	}
+}
+
+func (c *countDistinctAgg) load(r *StateReader, g int32) error {
+	set := r.Counts()
+	if err := r.Err(); err != nil || len(set) == 0 {
+		return err
+	}
+	if !c.integers() {
+		c.sets[g] = set
+		return nil
+	}
+	ints := make(map[int64]int64, len(set))
+	for k, n := range set {
+		if len(k) != 9 || k[0] != 1 {
+			return fmt.Errorf("%w: count(DISTINCT) value %q is not an integer", errCorruptState, k)
+		}
+		ints[int64(binary.LittleEndian.Uint64([]byte(k[1:])))] = n
+	}
+	c.ints[g] = ints
+	return nil
 }
 
 func (b *boolAgg) save(w *StateWriter, g int32) {

@@ -102,13 +102,26 @@ func BenchmarkTake(b *testing.B) {
 // BenchmarkHashAgg folds bids into count, max(price) and sum(price) per
 // auction, as Nexmark's aggregations do, over 10,000 groups.
 func BenchmarkHashAgg(b *testing.B) {
-	rec := bidBatch(b, benchBatch, 10000, time.Unix(0, 0))
-	defer rec.Release()
-	n := aggPlan(bids, []int{0}, []plan.AggCall{
+	benchmarkAggregation(b, []plan.AggCall{
 		{Func: "count_star", Arg: -1, Ret: types.Int8},
 		{Func: "max", Arg: 2, ArgType: types.Int8, Ret: types.Int8},
 		{Func: "sum", Arg: 2, ArgType: types.Int8, Ret: types.Numeric},
-	}, true)
+	})
+}
+
+// BenchmarkCountDistinct counts the distinct bidders per auction, as
+// Nexmark q15 and q16 do (eight times per row in q16).
+func BenchmarkCountDistinct(b *testing.B) {
+	benchmarkAggregation(b, []plan.AggCall{
+		{Func: "count", Arg: 1, ArgType: types.Int8, Ret: types.Int8, Distinct: true},
+	})
+}
+
+// benchmarkAggregation folds bids into aggs per auction.
+func benchmarkAggregation(b *testing.B, aggs []plan.AggCall) {
+	rec := bidBatch(b, benchBatch, 10000, time.Unix(0, 0))
+	defer rec.Release()
+	n := aggPlan(bids, []int{0}, aggs, true)
 	h, err := NewHashAgg(n, memory.DefaultAllocator)
 	if err != nil {
 		b.Fatal(err)
