@@ -396,6 +396,19 @@ func (e *Engine) Close() {
 	e.cancel()
 	e.wg.Wait()
 	e.mu.RLock()
+	var feeds []func()
+	for _, t := range e.tables {
+		if t.stopFeed != nil {
+			feeds = append(feeds, t.stopFeed)
+		}
+	}
+	e.mu.RUnlock()
+	// A table's feed writes to the store: it must be over before the store
+	// closes (Pebble panics on a write after Close).
+	for _, stop := range feeds {
+		stop()
+	}
+	e.mu.RLock()
 	var flows []*flowRuntime
 	for _, v := range e.views {
 		flows = append(flows, v.flowRuntime)
