@@ -76,19 +76,19 @@ func (w *WindowAssign) Process(ctx context.Context, _ int, c Chunk, emit Emit) e
 		}
 	}
 	var base arrow.Record
-	switch {
-	case w.node.Func == plan.Tumble && len(w.idx) == n:
+	if w.node.Func == plan.Tumble && len(w.idx) == n {
 		base = c.Rec
 		base.Retain()
-	case w.node.Func == plan.Hop && len(w.idx) == n*perRow:
-		// No row lacks a time: each is repeated perRow times in place.
+	} else {
+		in := w.withoutUnread(c.Rec)
 		var err error
-		if base, err = repeatRecord(ctx, c.Rec, perRow, w.alloc); err != nil {
-			return err
+		if w.node.Func == plan.Hop && len(w.idx) == n*perRow {
+			// No row lacks a time: each is repeated perRow times in place.
+			base, err = repeatRecord(ctx, in, perRow, w.alloc)
+		} else {
+			base, err = takeRecord(ctx, in, w.idx, w.alloc)
 		}
-	default:
-		var err error
-		base, err = takeRecord(ctx, c.Rec, w.idx, w.alloc)
+		in.Release()
 		if err != nil {
 			return err
 		}
@@ -114,8 +114,37 @@ func (w *WindowAssign) Process(ctx context.Context, _ int, c Chunk, emit Emit) e
 	defer ends.Release()
 	cols := make([]arrow.Array, 0, base.NumCols()+2)
 	cols = append(cols, base.Columns()...)
+	for j, unread := range w.node.Unread {
+		if unread && cols[j].DataType().ID() == arrow.NULL {
+			cols[j] = array.MakeArrayOfNull(w.alloc, w.schema.Field(j).Type, len(w.starts))
+			defer cols[j].Release()
+		}
+	}
 	cols = append(cols, starts, ends)
 	out := array.NewRecord(w.schema, cols, int64(len(w.starts)))
 	defer out.Release()
 	return emit(ctx, Chunk{Rec: out, Ops: ops})
+}
+
+// withoutUnread is rec with the columns nothing reads (plan.Window.Unread)
+// as arrays of the NULL type, which cost nothing to copy; Process gives
+// them their type back, as NULLs, once the rows are spread over windows.
+func (w *WindowAssign) withoutUnread(rec arrow.Record) arrow.Record {
+	if w.node.Unread == nil {
+		rec.Retain()
+		return rec
+	}
+	fields := append([]arrow.Field(nil), rec.Schema().Fields()...)
+	cols := append([]arrow.Array(nil), rec.Columns()...)
+	var nulls []arrow.Array
+	for j, unread := range w.node.Unread {
+		if unread {
+			fields[j] = arrow.Field{Name: fields[j].Name, Type: arrow.Null, Nullable: true}
+			cols[j] = array.NewNull(int(rec.NumRows()))
+			nulls = append(nulls, cols[j])
+		}
+	}
+	out := array.NewRecord(arrow.NewSchema(fields, nil), cols, rec.NumRows())
+	releaseAll(nulls)
+	return out
 }

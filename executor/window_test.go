@@ -50,6 +50,12 @@ func TestWindowAssign(t *testing.T) {
 		{"hop puts a row in size/slide windows and drops NULL times", windowPlan(plan.Hop, 10*sec, 5*sec, 0),
 			"+ a 2026-01-01 00:00:05 2026-01-01 00:00:00 2026-01-01 00:00:10\n" +
 				"+ a 2026-01-01 00:00:05 2026-01-01 00:00:05 2026-01-01 00:00:15"},
+		{"hop gives NULLs for columns nothing reads", unread(windowPlan(plan.Hop, 10*sec, 5*sec, 0), 0),
+			"+ NULL 2026-01-01 00:00:05 2026-01-01 00:00:00 2026-01-01 00:00:10\n" +
+				"+ NULL 2026-01-01 00:00:05 2026-01-01 00:00:05 2026-01-01 00:00:15"},
+		{"tumble passes every column on as it is", unread(windowPlan(plan.Tumble, 10*sec, 10*sec, 0), 0),
+			"+ a 2026-01-01 00:00:05 2026-01-01 00:00:00 2026-01-01 00:00:10\n" +
+				"+ b NULL NULL NULL"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			alloc := memory.NewCheckedAllocator(memory.DefaultAllocator)
@@ -67,4 +73,13 @@ func TestWindowAssign(t *testing.T) {
 			}
 		})
 	}
+}
+
+// unread marks columns of n's input as read by nothing above it.
+func unread(n *plan.Window, cols ...int) *plan.Window {
+	n.Unread = make([]bool, len(n.Input.Schema()))
+	for _, c := range cols {
+		n.Unread[c] = true
+	}
+	return n
 }

@@ -578,6 +578,26 @@ func rewrite(e Expr, f func(Expr) Expr) Expr {
 	return f(e)
 }
 
+// ColumnsRead marks in read the input columns e reads. It reports false
+// when it cannot tell: e has a subquery, which may read the row its own way.
+func ColumnsRead(e Expr, read []bool) bool {
+	ok := true
+	rewrite(e, func(x Expr) Expr {
+		switch x := x.(type) {
+		case *ColumnRef:
+			if x.Index >= 0 && x.Index < len(read) {
+				read[x.Index] = true
+			} else {
+				ok = false
+			}
+		case *Subquery:
+			ok = false
+		}
+		return x
+	})
+	return ok
+}
+
 func rewriteAll(es []Expr, f func(Expr) Expr) []Expr {
 	out := make([]Expr, len(es))
 	for i, e := range es {

@@ -114,6 +114,10 @@ type Window struct {
 	// query's other GROUP BY keys).
 	PartitionBy []int
 	Cols        types.Schema
+	// Unread marks the input columns that nothing above the window reads
+	// (the planner sets it; nil: all are read). A HOP, which copies each
+	// row once per window, gives NULLs for them instead of copies.
+	Unread []bool
 }
 
 // AggCall is one aggregate function call.

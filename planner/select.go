@@ -14,7 +14,66 @@ import (
 
 // query binds a SELECT into a plan.
 func (p *Planner) query(b *binder, sel *pg.SelectStmt) (plan.Node, error) {
-	return p.selectQuery(b, sel, false)
+	n, err := p.selectQuery(b, sel, false)
+	if err == nil {
+		markUnreadWindowColumns(n)
+	}
+	return n, err
+}
+
+// markUnreadWindowColumns tells each HOP or TUMBLE window which of its input
+// columns no operator above it reads (a window under a projection, as a
+// windowed GROUP BY plans, is read only for what the projection names), so
+// that a HOP need not copy them once per window. A window read by several
+// operators (a WITH query used twice) keeps what any of them reads.
+func markUnreadWindowColumns(root plan.Node) {
+	read := map[*plan.Window][]bool{}
+	_ = walk(root, func(n plan.Node) error {
+		for _, in := range n.Inputs() {
+			w, ok := in.(*plan.Window)
+			if !ok || w.Func == plan.Session {
+				continue
+			}
+			r := read[w]
+			if r == nil {
+				r = make([]bool, len(w.Cols))
+				read[w] = r
+			}
+			if !projectionReads(n, r) {
+				for i := range r {
+					r[i] = true
+				}
+			}
+		}
+		return nil
+	})
+	for w, r := range read {
+		w.Unread = nil
+		width := len(w.Input.Schema())
+		for i := 0; i < width; i++ {
+			if !r[i] {
+				if w.Unread == nil {
+					w.Unread = make([]bool, width)
+				}
+				w.Unread[i] = true
+			}
+		}
+	}
+}
+
+// projectionReads marks the columns of its input that n reads, if n is a
+// projection that can tell.
+func projectionReads(n plan.Node, read []bool) bool {
+	p, ok := n.(*plan.Project)
+	if !ok {
+		return false
+	}
+	for _, e := range p.Exprs {
+		if !expr.ColumnsRead(e, read) {
+			return false
+		}
+	}
+	return true
 }
 
 // selectQuery binds a SELECT. With keepUntyped, a branch of a set

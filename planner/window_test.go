@@ -1,0 +1,53 @@
+package planner
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/sluicedb/sluice/catalog"
+	"github.com/sluicedb/sluice/plan"
+	"github.com/sluicedb/sluice/types"
+)
+
+// A HOP under a projection learns which of its input columns nothing reads,
+// so that it need not copy them into every window; under anything else, or
+// a projection of everything, it reads them all.
+func TestWindowsLearnTheColumnsNothingReads(t *testing.T) {
+	cat := catalog.New()
+	bids := &catalog.Object{Kind: catalog.Table, Name: "bids", AppendOnly: true, Schema: types.Schema{
+		{Name: "auction", Type: types.Int8}, {Name: "price", Type: types.Int8}, {Name: "url", Type: types.Text},
+		{Name: "ts", Type: types.Timestamp}}}
+	if err := cat.Add(bids); err != nil {
+		t.Fatal(err)
+	}
+	p := New(cat)
+	for _, c := range []struct {
+		sql  string
+		want string // Unread of every window, in plan order
+	}{
+		{"SELECT auction, count(*) FROM HOP(bids, ts, INTERVAL '2' SECOND, INTERVAL '10' SECOND) GROUP BY auction, window_start",
+			"[[false true true true]]"},
+		{"SELECT max(price) FROM HOP(bids, ts, INTERVAL '2' SECOND, INTERVAL '10' SECOND) GROUP BY window_end",
+			"[[true false true true]]"},
+		{"SELECT * FROM HOP(bids, ts, INTERVAL '2' SECOND, INTERVAL '10' SECOND)",
+			"[[]]"},
+		{"WITH h AS (SELECT auction, window_start FROM HOP(bids, ts, INTERVAL '2' SECOND, INTERVAL '10' SECOND)) " +
+			"SELECT a.auction FROM h AS a JOIN h AS b ON a.window_start = b.window_start",
+			"[[false true true true] [false true true true]]"},
+	} {
+		v, err := p.PlanView(parseSelect(t, c.sql), false)
+		if err != nil {
+			t.Fatalf("%s: %v", c.sql, err)
+		}
+		var got [][]bool
+		_ = walk(v.Plan, func(n plan.Node) error {
+			if w, ok := n.(*plan.Window); ok {
+				got = append(got, w.Unread)
+			}
+			return nil
+		})
+		if s := fmt.Sprint(got); s != c.want {
+			t.Errorf("%s:\n got %s\nwant %s", c.sql, s, c.want)
+		}
+	}
+}
