@@ -57,7 +57,7 @@ type TopN struct {
 	// For incremental checkpoints (when tracking): the partitions changed
 	// or dropped since the last SaveChanges.
 	tracking bool
-	ckDirty  map[string]struct{}
+	changed  []*topNPartition
 }
 
 // topNRow is a kept row: its order key then its exact encoding, which
@@ -72,6 +72,8 @@ type topNPartition struct {
 	rows  []topNRow // in order
 	old   []topNRow // the top rows at the last emission; valid while dirty
 	dirty bool
+	// changed: in TopN.changed, for the next checkpoint.
+	changed bool
 	// end is the partition's window end, for a Top-N per window.
 	end    int64
 	hasEnd bool
@@ -128,9 +130,7 @@ func (t *TopN) Process(_ context.Context, _ int, c Chunk, _ Emit) error {
 			p.dirty = true
 			p.old = append(p.old[:0], p.rows[:t.kept(p.rows)]...)
 			t.dirty = append(t.dirty, p)
-			if t.tracking {
-				t.ckDirty[p.key] = struct{}{}
-			}
+			t.touch(p)
 		}
 		ord, row := ords[i], rows[i]
 		at := p.search(ord, row)
@@ -354,9 +354,7 @@ func (t *TopN) Watermark(ctx context.Context, wm int64, emit Emit) error {
 		p := t.closing.next().v
 		if t.parts[p.key] == p {
 			delete(t.parts, p.key)
-			if t.tracking {
-				t.ckDirty[p.key] = struct{}{}
-			}
+			t.touch(p)
 		}
 	}
 	return nil
@@ -506,9 +504,14 @@ func appendEscaped[S string | []byte](buf []byte, s S) []byte {
 }
 
 // TrackChanges records changed partitions for incremental checkpoints.
-func (t *TopN) TrackChanges() {
-	t.tracking = true
-	t.ckDirty = map[string]struct{}{}
+func (t *TopN) TrackChanges() { t.tracking = true }
+
+// touch records that p changed or was dropped, for the next checkpoint.
+func (t *TopN) touch(p *topNPartition) {
+	if t.tracking && !p.changed {
+		p.changed = true
+		t.changed = append(t.changed, p)
+	}
 }
 
 // SaveChanges writes the partitions changed since the last call (all of
@@ -526,20 +529,26 @@ func (t *TopN) SaveChanges(d *StateDelta, all bool) {
 		}
 		d.Put(nil, p.key)
 	}
+	for _, p := range t.changed {
+		p.changed = false
+		switch now := t.parts[p.key]; {
+		case all:
+		case now == p:
+			put(p)
+		case now == nil:
+			d.Delete(nil, p.key)
+		default:
+			// Dropped and started again: the new partition, later in the
+			// list, is written instead.
+		}
+	}
+	clear(t.changed)
+	t.changed = t.changed[:0]
 	if all {
 		for _, p := range t.parts {
 			put(p)
 		}
-	} else {
-		for key := range t.ckDirty {
-			if p, ok := t.parts[key]; ok {
-				put(p)
-			} else {
-				d.Delete(nil, key)
-			}
-		}
 	}
-	clear(t.ckDirty)
 }
 
 // LoadEntry restores one partition saved by SaveChanges.

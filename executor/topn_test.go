@@ -136,6 +136,8 @@ func TestTopNChangelog(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			op.TrackChanges()
+			stored := map[string][]byte{} // what incremental checkpoints hold
 			out := &collector{schema: n.Cols}
 			for e, ep := range tt.epochs {
 				for _, in := range ep.in {
@@ -158,6 +160,32 @@ func TestTopNChangelog(t *testing.T) {
 				}
 				if got := out.take(); got != ep.want {
 					t.Errorf("epoch %d:\ngot\n%s\nwant\n%s", e+1, got, ep.want)
+				}
+				// The checkpoint, loaded into a new operator, holds what
+				// this one holds.
+				d := &StateDelta{}
+				d.reset(uint64(e+1), false)
+				op.SaveChanges(d, false)
+				_ = d.Each(func(key, value []byte) error {
+					if value == nil {
+						delete(stored, string(key))
+					} else {
+						stored[string(key)] = bytes.Clone(value)
+					}
+					return nil
+				})
+				restored, err := NewTopN(n, alloc, tt.appendOnly)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for key, value := range stored {
+					if err := restored.LoadEntry([]byte(key), value); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if restored.Partitions() != op.Partitions() || restored.Rows() != op.Rows() {
+					t.Errorf("epoch %d: the checkpoint restores %d partitions of %d rows, the operator holds %d of %d",
+						e+1, restored.Partitions(), restored.Rows(), op.Partitions(), op.Rows())
 				}
 			}
 			if got := op.Rows(); got != tt.keptRows {
