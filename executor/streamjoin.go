@@ -43,8 +43,9 @@ type StreamJoin struct {
 	// For a window join: when each key's window ends, to free it.
 	closing byEnd[string]
 	ends    map[string]int64
-	// For an interval join: when some row of a key can no longer match, to
-	// look through the key's rows then.
+	// For an interval join: when the first row of a key can no longer
+	// match, to look through the key's rows then. A key has one entry that
+	// counts (at its expiresAt); others are stale and skipped.
 	expiring byEnd[*joinKey]
 
 	// For incremental checkpoints (when tracking): the keys changed since
@@ -74,7 +75,10 @@ type joinKey struct {
 	size    int64 // the sum of the multiplicities
 	changed bool  // in StreamJoin.changed
 	gone    bool  // freed: no longer in StreamJoin.side
-	due     bool  // in the list of keys a watermark expires rows of
+	// expiresAt, with hasExpiry, is when the key's first row expires: the
+	// key's entry in StreamJoin.expiring.
+	expiresAt int64
+	hasExpiry bool
 
 	// What the checkpoints hold: segments 0 to segments-1, covering
 	// rows[:saved], which had savedEntries entries and savedSize rows.
@@ -405,8 +409,17 @@ func (j *StreamJoin) insert(k *joinKey, row []byte, rec arrow.Record, i int) {
 	k.add(row, 1)
 	if j.node.HasTTL[k.side] {
 		if tcol := rec.Column(j.node.IntervalCol[k.side]); tcol.IsValid(i) {
-			j.expiring.add(int64At(tcol, i)+j.node.TTL[k.side], k)
+			j.expireBy(k, int64At(tcol, i)+j.node.TTL[k.side])
 		}
+	}
+}
+
+// expireBy makes sure k is looked through by the time its row expiring at
+// at can no longer match.
+func (j *StreamJoin) expireBy(k *joinKey, at int64) {
+	if !k.hasExpiry || at < k.expiresAt {
+		k.expiresAt, k.hasExpiry = at, true
+		j.expiring.add(at, k)
 	}
 }
 
@@ -438,19 +451,12 @@ func (j *StreamJoin) forget(k *joinKey) {
 // the joined rows of that state are final.
 func (j *StreamJoin) Watermark(_ context.Context, wm int64, _ Emit) error {
 	// Interval join: a row whose time plus its bound is below the
-	// watermark can meet no future row (its time would be late). Each key
-	// with such rows is looked through once.
-	var due []*joinKey
+	// watermark can meet no future row (its time would be late).
 	for j.expiring.endsBy(wm - 1) {
-		k := j.expiring.next().v
-		if !k.gone && !k.due {
-			k.due = true
-			due = append(due, k)
+		e := j.expiring.next()
+		if k := e.v; !k.gone && k.hasExpiry && k.expiresAt == e.end {
+			j.expire(k, wm)
 		}
-	}
-	for _, k := range due {
-		k.due = false
-		j.expire(k, wm)
 	}
 	// Window join: a key's window is over, on both sides.
 	for j.closing.endsBy(wm) {
@@ -465,20 +471,31 @@ func (j *StreamJoin) Watermark(_ context.Context, wm int64, _ Emit) error {
 	return nil
 }
 
-// expire drops the rows of k whose time plus the side's bound is below wm.
+// expire drops the rows of k whose time plus the side's bound is below wm,
+// and sets when the first of the others expires.
 func (j *StreamJoin) expire(k *joinKey, wm int64) {
 	col, ttl := j.node.IntervalCol[k.side], j.node.TTL[k.side]
+	var first int64
+	expires := false
 	kept := k.rows[:0]
 	for p := 0; p < len(k.rows); {
 		row, n, next := k.entry(p)
-		if t, ok := int64Field(j.storages[k.side], row, col); ok && t+ttl < wm {
+		t, ok := int64Field(j.storages[k.side], row, col)
+		if ok && t+ttl < wm {
 			k.entries--
 			k.size -= n
 		} else {
 			// The entry moves down over dropped ones; copy handles overlap.
 			kept = append(kept, k.rows[p:next]...)
+			if ok && (!expires || t+ttl < first) {
+				first, expires = t+ttl, true
+			}
 		}
 		p = next
+	}
+	k.hasExpiry = false
+	if expires {
+		j.expireBy(k, first)
 	}
 	if len(kept) != len(k.rows) {
 		k.rows = kept
@@ -644,7 +661,7 @@ func (j *StreamJoin) LoadEntry(entry, value []byte) error {
 		for p := from; p < len(k.rows); {
 			row, _, next := k.entry(p)
 			if t, ok := int64Field(j.storages[side], row, col); ok {
-				j.expiring.add(t+ttl, k)
+				j.expireBy(k, t+ttl)
 			}
 			p = next
 		}

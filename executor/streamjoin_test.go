@@ -303,3 +303,46 @@ func newTrackingJoin(t *testing.T, n *plan.Join) *StreamJoin {
 	j.TrackChanges()
 	return j
 }
+
+// An interval join frees each row of a key when the watermark passes its own
+// time plus the bound, rows of one key arriving in any order, also rows a
+// checkpoint brought back.
+func TestIntervalJoinFreesEachRowOfAKeyInTime(t *testing.T) {
+	ctx := context.Background()
+	events := types.Schema{{Name: "ad", Type: types.Int4}, {Name: "ts", Type: types.Timestamp}}
+	cols := append(append(types.Schema{}, events...), events...)
+	n := &plan.Join{Left: &plan.Scan{Cols: events}, Right: &plan.Scan{Cols: events}, Type: plan.InnerJoin,
+		LeftKeys: []int{0}, RightKeys: []int{0}, Cols: cols, WindowKey: -1,
+		HasTTL: [2]bool{true, false}, TTL: [2]int64{5_000_000, 0}, IntervalCol: [2]int{1, 1}}
+	j := newTrackingJoin(t, n)
+	rec := record(t, memory.DefaultAllocator, events,
+		[]types.Datum{int32(1), ts("2026-01-01 00:00:30")}, []types.Datum{int32(1), ts("2026-01-01 00:00:10")},
+		[]types.Datum{int32(1), ts("2026-01-01 00:00:20")})
+	defer rec.Release()
+	if err := j.Process(ctx, 0, Chunk{Rec: rec}, (&collector{schema: cols}).emit); err != nil {
+		t.Fatal(err)
+	}
+	stored := joinStore{}
+	stored.checkpoint(t, j)
+	restored := stored.restore(t, n)
+	key := string(NewRowEncoder([]int{0}, events[:1].Types()).Encode(rec)[0])
+	left := func(j *StreamJoin) int64 { return j.side[0][key].count() }
+	for _, step := range []struct {
+		wm   string
+		rows int64
+	}{
+		{"2026-01-01 00:00:15", 3},        // 00:10 + 5 s is not below the watermark yet
+		{"2026-01-01 00:00:15.000001", 2}, // now it is
+		{"2026-01-01 00:00:25.5", 1},
+		{"2026-01-01 00:00:36", 0},
+	} {
+		for name, j := range map[string]*StreamJoin{"running": j, "restored": restored} {
+			if err := j.Watermark(ctx, ts(step.wm).(int64), nil); err != nil {
+				t.Fatal(err)
+			}
+			if got := left(j); got != step.rows {
+				t.Errorf("%s join at watermark %s: %d rows of key 1, want %d", name, step.wm, got, step.rows)
+			}
+		}
+	}
+}
