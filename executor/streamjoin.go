@@ -40,6 +40,7 @@ type StreamJoin struct {
 	residual *expr.Program
 	ectx     *expr.EvalContext
 	schema   *arrow.Schema
+	nullKeys []bool // scratch: a chunk's rows with a NULL key
 	// For a window join: when each key's window ends, to free it.
 	closing byEnd[string]
 	ends    map[string]int64
@@ -276,16 +277,11 @@ func (j *StreamJoin) Process(ctx context.Context, input int, c Chunk, emit Emit)
 	keys := j.keyEnc[me].Encode(c.Rec)
 	rows := j.rowEnc[me].Encode(c.Rec)
 	keyCols := j.keyColumns(me, c.Rec)
+	nullKeys := nullRows(keyCols, &j.nullKeys)
 	out := &joinOut{j: j, me: me}
 	for i := 0; i < n; i++ {
-		nullKey := false
-		for _, kc := range keyCols {
-			if kc.IsNull(i) {
-				nullKey = true
-			}
-		}
 		op := c.OpAt(i)
-		if nullKey {
+		if nullKeys != nil && nullKeys[i] {
 			// A NULL key matches nothing: only an outer side shows it.
 			if j.outer[me] {
 				out.add(int32(i), nil, op)
@@ -376,6 +372,26 @@ func (j *StreamJoin) applyState(me int, c Chunk) error {
 		}
 	}
 	return nil
+}
+
+// nullRows marks the rows where some of cols is NULL, in scratch; nil when
+// none is (the usual case, found without looking at a row).
+func nullRows(cols []arrow.Array, scratch *[]bool) []bool {
+	var marks []bool
+	for _, c := range cols {
+		if c.NullN() == 0 {
+			continue
+		}
+		if marks == nil {
+			*scratch = grow(*scratch, c.Len())
+			marks = *scratch
+			clear(marks)
+		}
+		for i := range marks {
+			marks[i] = marks[i] || c.IsNull(i)
+		}
+	}
+	return marks
 }
 
 // keyColumns are the join key columns of a chunk of side.
