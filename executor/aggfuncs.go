@@ -278,10 +278,11 @@ func (c *countDistinctAgg) grow(n int) {
 }
 
 func (c *countDistinctAgg) update(col arrow.Array, gids []int32, signs []int8) error {
+	noNulls := col.NullN() == 0
 	if c.integers() {
 		c.vals = int64s(col, c.vals)
 		for i, g := range gids {
-			if col.IsNull(i) {
+			if !noNulls && col.IsNull(i) {
 				continue
 			}
 			c.ints[g] = addCount(c.ints[g], c.vals[i], int64(signs[i]))
@@ -289,7 +290,7 @@ func (c *countDistinctAgg) update(col arrow.Array, gids []int32, signs []int8) e
 		return nil
 	}
 	for i, g := range gids {
-		if col.IsNull(i) {
+		if !noNulls && col.IsNull(i) {
 			continue
 		}
 		c.buf = appendValue(c.buf[:0], col, i, c.st, false)
