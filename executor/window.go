@@ -2,6 +2,7 @@ package executor
 
 import (
 	"context"
+	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -18,6 +19,7 @@ type WindowAssign struct {
 	node   *plan.Window
 	alloc  memory.Allocator
 	schema *arrow.Schema
+	unread []bool // the plan's Unread, as it was when the operator was built
 	idx    []int32
 	starts []int64
 	valid  []bool
@@ -26,7 +28,7 @@ type WindowAssign struct {
 
 // NewWindowAssign builds the window assignment of n.
 func NewWindowAssign(n *plan.Window, alloc memory.Allocator) *WindowAssign {
-	return &WindowAssign{node: n, alloc: alloc, schema: n.Cols.Arrow()}
+	return &WindowAssign{node: n, alloc: alloc, schema: n.Cols.Arrow(), unread: slices.Clone(n.Unread)}
 }
 
 // windowStart is the start of the last window of length size, at steps of
@@ -114,7 +116,7 @@ func (w *WindowAssign) Process(ctx context.Context, _ int, c Chunk, emit Emit) e
 	defer ends.Release()
 	cols := make([]arrow.Array, 0, base.NumCols()+2)
 	cols = append(cols, base.Columns()...)
-	for j, unread := range w.node.Unread {
+	for j, unread := range w.unread {
 		if unread && cols[j].DataType().ID() == arrow.NULL {
 			cols[j] = array.MakeArrayOfNull(w.alloc, w.schema.Field(j).Type, len(w.starts))
 			defer cols[j].Release()
@@ -130,14 +132,14 @@ func (w *WindowAssign) Process(ctx context.Context, _ int, c Chunk, emit Emit) e
 // as arrays of the NULL type, which cost nothing to copy; Process gives
 // them their type back, as NULLs, once the rows are spread over windows.
 func (w *WindowAssign) withoutUnread(rec arrow.Record) arrow.Record {
-	if w.node.Unread == nil {
+	if w.unread == nil {
 		rec.Retain()
 		return rec
 	}
 	fields := append([]arrow.Field(nil), rec.Schema().Fields()...)
 	cols := append([]arrow.Array(nil), rec.Columns()...)
 	var nulls []arrow.Array
-	for j, unread := range w.node.Unread {
+	for j, unread := range w.unread {
 		if unread {
 			fields[j] = arrow.Field{Name: fields[j].Name, Type: arrow.Null, Nullable: true}
 			cols[j] = array.NewNull(int(rec.NumRows()))
