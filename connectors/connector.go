@@ -84,6 +84,15 @@ type CheckpointedReader interface {
 	Acknowledge(ctx context.Context, pos Position) error
 }
 
+// ColumnSkipper is implemented by readers that can leave out columns no
+// view reads: after SkipColumns, and before the first Next, the columns
+// marked in unread may come as NULLs, which saves building them. A reader
+// may ignore it for some or all of them.
+type ColumnSkipper interface {
+	Reader
+	SkipColumns(unread []bool)
+}
+
 // ChangelogSource is implemented by sources that feed a table with a
 // primary key (CREATE TABLE ... WITH (connector = ...)) rather than a
 // stream: their batches may carry Kinds. The engine applies each batch to

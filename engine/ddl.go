@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -485,12 +486,23 @@ type flowInput struct {
 	splits   []connectors.Split
 	stats    *executor.SourceStats
 	filter   *executor.WatermarkFilter
+	// unread marks the source's columns the dataflow does not read, which
+	// its readers may leave out.
+	unread []bool
 }
 
 func (e *Engine) flowInput(ctx context.Context, scan *plan.Scan, ectx *expr.EvalContext) (*flowInput, error) {
 	e.mu.RLock()
 	in := &flowInput{src: e.sources[scan.Relation], table: e.tables[scan.Relation], upstream: e.views[scan.Relation], name: scan.Relation}
 	e.mu.RUnlock()
+	if in.src != nil && scan.Unread != nil {
+		// The connector's columns are the source's but for a PROCTIME()
+		// column, which the engine adds.
+		in.unread = slices.Clone(scan.Unread)
+		if p := in.src.procTime; p >= 0 && p < len(in.unread) {
+			in.unread = slices.Delete(in.unread, p, p+1)
+		}
+	}
 	var err error
 	switch {
 	case in.src != nil:
@@ -530,7 +542,7 @@ func (e *Engine) attach(ctx context.Context, in *flowInput, flow *executor.Dataf
 		if restored {
 			resume = in.filter.Positions()
 		}
-		e.readSource(ctx, in.src, in.stats, in.splits, resume, flow, wg)
+		e.readSource(ctx, in.src, in.stats, in.splits, resume, flow, wg, in.unread)
 		return func() {
 			e.coord.RemoveRoot(flow)
 			in.src.readings.stop(flow)

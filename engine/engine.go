@@ -464,7 +464,7 @@ func (e *Engine) Flush(ctx context.Context) error { return e.coord.Flush(ctx) }
 // readSplit feeds one split of a source into a view's dataflow until ctx
 // ends. A failing reader is reopened at its last position with backoff, so
 // an outage of the outside system loses nothing that was read.
-func (e *Engine) readSplit(ctx context.Context, src *sourceRuntime, stats *executor.SourceStats, split connectors.Split, index int, pos connectors.Position, flow *executor.Dataflow, activity *splitActivity) {
+func (e *Engine) readSplit(ctx context.Context, src *sourceRuntime, stats *executor.SourceStats, split connectors.Split, index int, pos connectors.Position, flow *executor.Dataflow, activity *splitActivity, unread []bool) {
 	select {
 	case <-e.recovered:
 	case <-ctx.Done():
@@ -486,6 +486,9 @@ func (e *Engine) readSplit(ctx context.Context, src *sourceRuntime, stats *execu
 			continue
 		}
 		stats.SetStatus("running")
+		if s, ok := r.(connectors.ColumnSkipper); ok && unread != nil {
+			s.SkipColumns(unread)
+		}
 		acking, _ := r.(connectors.CheckpointedReader)
 		if acking != nil {
 			e.acking.add(flow.Name, split.ID, acking)
@@ -676,7 +679,8 @@ type discoverer interface {
 // for splits that appear later. resume lists, by index, the splits of a
 // dataflow restored from a checkpoint and where each resumes; they keep
 // their index, and splits not in it start where the source's options say.
-func (e *Engine) readSource(ctx context.Context, src *sourceRuntime, stats *executor.SourceStats, splits []connectors.Split, resume []executor.SplitPosition, flow *executor.Dataflow, wg *sync.WaitGroup) {
+// unread marks the columns the dataflow does not read (plan.Scan.Unread).
+func (e *Engine) readSource(ctx context.Context, src *sourceRuntime, stats *executor.SourceStats, splits []connectors.Split, resume []executor.SplitPosition, flow *executor.Dataflow, wg *sync.WaitGroup, unread []bool) {
 	activity := &splitActivity{}
 	var mu sync.Mutex // guards index and started: splits may be started by two goroutines
 	index := map[string]int{}
@@ -701,7 +705,7 @@ func (e *Engine) readSource(ctx context.Context, src *sourceRuntime, stats *exec
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			e.readSplit(ctx, src, stats, sp, i, from[sp.ID], flow, activity)
+			e.readSplit(ctx, src, stats, sp, i, from[sp.ID], flow, activity, unread)
 		}()
 	}
 	for _, sp := range splits {

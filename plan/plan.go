@@ -66,6 +66,10 @@ type Scan struct {
 	// EventTime is the index of the column that carries the stream's
 	// watermark, or -1.
 	EventTime int
+	// Unread marks, for a source, the columns that nothing above the scan
+	// reads (the planner sets it; nil: all are read): a source that can
+	// leave them out (connectors.ColumnSkipper) gives NULLs for them.
+	Unread []bool
 }
 
 // Values produces constant rows (INSERT ... VALUES, SELECT without FROM).

@@ -16,64 +16,94 @@ import (
 func (p *Planner) query(b *binder, sel *pg.SelectStmt) (plan.Node, error) {
 	n, err := p.selectQuery(b, sel, false)
 	if err == nil {
-		markUnreadWindowColumns(n)
+		markUnreadColumns(n)
 	}
 	return n, err
 }
 
-// markUnreadWindowColumns tells each HOP or TUMBLE window which of its input
-// columns no operator above it reads (a window under a projection, as a
-// windowed GROUP BY plans, is read only for what the projection names), so
-// that a HOP need not copy them once per window. A window read by several
-// operators (a WITH query used twice) keeps what any of them reads.
-func markUnreadWindowColumns(root plan.Node) {
-	read := map[*plan.Window][]bool{}
-	_ = walk(root, func(n plan.Node) error {
-		for _, in := range n.Inputs() {
-			w, ok := in.(*plan.Window)
-			if !ok || w.Func == plan.Session {
-				continue
-			}
-			r := read[w]
-			if r == nil {
-				r = make([]bool, len(w.Cols))
-				read[w] = r
-			}
-			if !projectionReads(n, r) {
-				for i := range r {
-					r[i] = true
-				}
+// markUnreadColumns finds, for each HOP or TUMBLE window and each scan of
+// a source, the columns nothing above it reads: a window under a projection
+// (as a windowed GROUP BY plans) is read only for what the projection
+// names, and a source under projections, filters and windows only for what
+// they name. A HOP then need not copy the others once per window, and a
+// source need not build them. Nodes other than projections, filters and
+// windows are taken to read every column of their inputs; a node under
+// several (a WITH query used twice) keeps what any of them reads.
+func markUnreadColumns(root plan.Node) {
+	needed := map[plan.Node][]bool{}
+	var visit func(n plan.Node, want []bool)
+	visit = func(n plan.Node, want []bool) {
+		cur, seen := needed[n]
+		if !seen {
+			cur = make([]bool, len(n.Schema()))
+			needed[n] = cur
+		}
+		grew := false
+		for i := range cur {
+			if (want == nil || want[i]) && !cur[i] {
+				cur[i], grew = true, true
 			}
 		}
-		return nil
-	})
-	for w, r := range read {
-		w.Unread = nil
-		width := len(w.Input.Schema())
-		for i := 0; i < width; i++ {
-			if !r[i] {
-				if w.Unread == nil {
-					w.Unread = make([]bool, width)
+		if seen && !grew {
+			return
+		}
+		switch n := n.(type) {
+		case *plan.Project:
+			in := make([]bool, len(n.Input.Schema()))
+			for _, e := range n.Exprs {
+				if !expr.ColumnsRead(e, in) {
+					in = nil
+					break
 				}
-				w.Unread[i] = true
+			}
+			visit(n.Input, in)
+		case *plan.Filter:
+			in := append([]bool(nil), cur...)
+			if !expr.ColumnsRead(n.Pred, in) {
+				in = nil
+			}
+			visit(n.Input, in)
+		case *plan.Window:
+			if n.Func == plan.Session {
+				visit(n.Input, nil)
+				break
+			}
+			in := append([]bool(nil), cur[:len(n.Input.Schema())]...)
+			in[n.TimeCol] = true // the window reads it to place each row
+			visit(n.Input, in)
+		default:
+			for _, c := range n.Inputs() {
+				visit(c, nil)
+			}
+		}
+	}
+	visit(root, nil)
+	for n, cur := range needed {
+		switch n := n.(type) {
+		case *plan.Window:
+			if n.Func != plan.Session {
+				n.Unread = unreadOf(cur[:len(n.Input.Schema())], -1)
+			}
+		case *plan.Scan:
+			if n.RelKind == plan.RelSource {
+				n.Unread = unreadOf(cur, n.EventTime) // the watermark reads the event time
 			}
 		}
 	}
 }
 
-// projectionReads marks the columns of its input that n reads, if n is a
-// projection that can tell.
-func projectionReads(n plan.Node, read []bool) bool {
-	p, ok := n.(*plan.Project)
-	if !ok {
-		return false
-	}
-	for _, e := range p.Exprs {
-		if !expr.ColumnsRead(e, read) {
-			return false
+// unreadOf inverts read, but for column keep; nil when every column is read.
+func unreadOf(read []bool, keep int) []bool {
+	var unread []bool
+	for i, r := range read {
+		if !r && i != keep {
+			if unread == nil {
+				unread = make([]bool, len(read))
+			}
+			unread[i] = true
 		}
 	}
-	return true
+	return unread
 }
 
 // selectQuery binds a SELECT. With keepUntyped, a branch of a set

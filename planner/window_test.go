@@ -51,3 +51,48 @@ func TestWindowsLearnTheColumnsNothingReads(t *testing.T) {
 		}
 	}
 }
+
+// A scan of a source learns which columns nothing above it reads, through
+// projections, filters and windows, but for the event-time column, which
+// the watermark reads; a scan of a table reads everything.
+func TestSourceScansLearnTheColumnsNothingReads(t *testing.T) {
+	cat := catalog.New()
+	cols := types.Schema{{Name: "auction", Type: types.Int8}, {Name: "price", Type: types.Int8},
+		{Name: "url", Type: types.Text}, {Name: "ts", Type: types.Timestamp}, {Name: "extra", Type: types.Text}}
+	for _, o := range []*catalog.Object{
+		{Kind: catalog.Source, Name: "bids", Schema: cols, Watermark: &catalog.Watermark{Column: 3, Expr: "ts"}},
+		{Kind: catalog.Table, Name: "tbids", Schema: cols},
+	} {
+		if err := cat.Add(o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := New(cat)
+	for _, c := range []struct {
+		sql  string
+		want string // Unread of every scan, in plan order
+	}{
+		{"SELECT auction FROM bids WHERE price > 10", "[[false false true false true]]"},
+		{"SELECT auction, count(*) FROM HOP(bids, ts, INTERVAL '2' SECOND, INTERVAL '10' SECOND) GROUP BY auction, window_start",
+			"[[false true true false true]]"},
+		{"SELECT * FROM bids", "[[]]"},
+		{"SELECT b.auction, a.extra FROM bids AS a JOIN bids AS b ON a.auction = b.auction",
+			"[[] []]"}, // a join reads all its inputs' columns
+		{"SELECT auction FROM tbids", "[[]]"},
+	} {
+		v, err := p.PlanView(parseSelect(t, c.sql), false)
+		if err != nil {
+			t.Fatalf("%s: %v", c.sql, err)
+		}
+		var got [][]bool
+		_ = walk(v.Plan, func(n plan.Node) error {
+			if s, ok := n.(*plan.Scan); ok {
+				got = append(got, s.Unread)
+			}
+			return nil
+		})
+		if s := fmt.Sprint(got); s != c.want {
+			t.Errorf("%s:\n got %s\nwant %s", c.sql, s, c.want)
+		}
+	}
+}

@@ -78,6 +78,11 @@ func (t tableType) offset() int64 {
 	return [...]int64{0, personProportion, personProportion + auctionProportion}[t]
 }
 
+// extraField is the position of the type's extra column.
+func (t tableType) extraField() int {
+	return [...]int{personExtra, auctionExtra, bidExtra}[t]
+}
+
 // eventID returns the id (the global event number) of the j-th event of
 // type t.
 func (t tableType) eventID(j int64) int64 {
@@ -116,8 +121,10 @@ type generator struct {
 	// they depend only on the channel, and making a URL draws a dozen
 	// random numbers.
 	channelNames, channelURLs [][]byte
-	r                         javaRandom
-	buf                       []byte
+	// skipExtra leaves the extra column empty: no view reads it.
+	skipExtra bool
+	r         javaRandom
+	buf       []byte
 }
 
 func newGenerator(baseTime, eventRate, seed int64) *generator {
@@ -361,6 +368,9 @@ func appendRandomString(dst []byte, r *javaRandom, maxLength int32, special byte
 // extra is a padding string such that size plus its length averages
 // average: the reference's nextExtra.
 func (g *generator) extra(size, average int) []byte {
+	if g.skipExtra {
+		return nil
+	}
 	start := len(g.buf)
 	if size > average {
 		return g.buf[start:]

@@ -276,6 +276,7 @@ func (s *Source) Open(ctx context.Context, split connectors.Split, pos connector
 // appender writes one event field into one column's builder.
 type appender struct {
 	field int
+	skip  bool // no view reads the column: NULLs (SkipColumns)
 	i64   *array.Int64Builder
 	str   *array.StringBuilder
 	ts    *array.TimestampBuilder
@@ -421,6 +422,8 @@ func (r *reader) generate(n int) int {
 		for i := range r.appenders {
 			a := &r.appenders[i]
 			switch {
+			case a.skip:
+				a.appendNull()
 			case a.i64 != nil:
 				a.i64.Append(r.ev.ints[a.field])
 			case a.str != nil:
@@ -432,6 +435,31 @@ func (r *reader) generate(n int) int {
 		rows++
 	}
 	return rows
+}
+
+func (a *appender) appendNull() {
+	switch {
+	case a.i64 != nil:
+		a.i64.AppendNull()
+	case a.str != nil:
+		a.str.AppendNull()
+	default:
+		a.ts.AppendNull()
+	}
+}
+
+// SkipColumns leaves out the columns no view reads: they come as NULLs,
+// and an unread extra column is not generated at all (it is the last
+// random draw of every event, so the other columns stay as they are).
+func (r *reader) SkipColumns(unread []bool) {
+	for i := range r.appenders {
+		if i < len(unread) && unread[i] {
+			r.appenders[i].skip = true
+			if r.appenders[i].field == r.src.table.extraField() {
+				r.gen.skipExtra = true
+			}
+		}
+	}
 }
 
 // Close releases the builders.

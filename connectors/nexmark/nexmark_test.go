@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sluicedb/sluice/connectors"
@@ -485,4 +486,46 @@ func BenchmarkBidGeneration(b *testing.B) {
 		batch.Record.Release()
 	}
 	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// A reader told which columns no view reads gives NULLs for them and the
+// same values as ever for the others, also when the extra column, which it
+// then does not generate, is among them.
+func TestSkippedColumnsAreNullAndTheRestUnchanged(t *testing.T) {
+	with := map[string]string{"nexmark.table.type": "Bid", "nexmark.event.rate": "0", "nexmark.max.events": "3000"}
+	want, _ := readAll(t, mustSource(t, bidColumns, with), "0", "", 3000)
+	src := mustSource(t, bidColumns, with)
+	r, err := src.Open(context.Background(), connectors.Split{ID: "0"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	skipped := []bool{false, true, false, true, true, false, true} // bidder, channel, url, extra
+	r.(connectors.ColumnSkipper).SkipColumns(skipped)
+	var got []string
+	for {
+		b, err := r.Next(context.Background())
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, render(b.Record)...)
+		b.Record.Release()
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d rows with columns skipped, %d without", len(got), len(want))
+	}
+	for i := range want {
+		cells := strings.Split(want[i], "|")
+		for j, skip := range skipped {
+			if skip {
+				cells[j] = array.NullValueStr
+			}
+		}
+		if w := strings.Join(cells, "|"); got[i] != w {
+			t.Fatalf("row %d:\n got %s\nwant %s", i, got[i], w)
+		}
+	}
 }
