@@ -35,19 +35,15 @@ func TestWindowsLearnTheColumnsNothingReads(t *testing.T) {
 			"SELECT a.auction FROM h AS a JOIN h AS b ON a.window_start = b.window_start",
 			"[[false true true true] [false true true true]]"},
 	} {
-		v, err := p.PlanView(parseSelect(t, c.sql), false)
-		if err != nil {
-			t.Fatalf("%s: %v", c.sql, err)
-		}
-		var got [][]bool
-		_ = walk(v.Plan, func(n plan.Node) error {
-			if w, ok := n.(*plan.Window); ok {
-				got = append(got, w.Unread)
+		got := unreadIn(t, p, c.sql, func(n plan.Node) ([]bool, bool) {
+			w, ok := n.(*plan.Window)
+			if !ok {
+				return nil, false
 			}
-			return nil
+			return w.Unread, true
 		})
-		if s := fmt.Sprint(got); s != c.want {
-			t.Errorf("%s:\n got %s\nwant %s", c.sql, s, c.want)
+		if got != c.want {
+			t.Errorf("%s:\n got %s\nwant %s", c.sql, got, c.want)
 		}
 	}
 }
@@ -80,19 +76,33 @@ func TestSourceScansLearnTheColumnsNothingReads(t *testing.T) {
 			"[[] []]"}, // a join reads all its inputs' columns
 		{"SELECT auction FROM tbids", "[[]]"},
 	} {
-		v, err := p.PlanView(parseSelect(t, c.sql), false)
-		if err != nil {
-			t.Fatalf("%s: %v", c.sql, err)
-		}
-		var got [][]bool
-		_ = walk(v.Plan, func(n plan.Node) error {
-			if s, ok := n.(*plan.Scan); ok {
-				got = append(got, s.Unread)
+		got := unreadIn(t, p, c.sql, func(n plan.Node) ([]bool, bool) {
+			s, ok := n.(*plan.Scan)
+			if !ok {
+				return nil, false
 			}
-			return nil
+			return s.Unread, true
 		})
-		if s := fmt.Sprint(got); s != c.want {
-			t.Errorf("%s:\n got %s\nwant %s", c.sql, s, c.want)
+		if got != c.want {
+			t.Errorf("%s:\n got %s\nwant %s", c.sql, got, c.want)
 		}
 	}
+}
+
+// unreadIn plans sql as a view and lists, in plan order, the unread marks
+// that of picks from the nodes it is about.
+func unreadIn(t *testing.T, p *Planner, sql string, of func(plan.Node) ([]bool, bool)) string {
+	t.Helper()
+	v, err := p.PlanView(parseSelect(t, sql), false)
+	if err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	var got [][]bool
+	_ = walk(v.Plan, func(n plan.Node) error {
+		if u, ok := of(n); ok {
+			got = append(got, u)
+		}
+		return nil
+	})
+	return fmt.Sprint(got)
 }
