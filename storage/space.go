@@ -3,12 +3,15 @@ package storage
 import (
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"syscall"
+
+	"github.com/sluicedb/sluice/internal/atomicfile"
 )
 
 // ErrDiskFull is wrapped by the error of a write refused, or an Open
@@ -166,30 +169,17 @@ func writeBallast(path string, size int64) error {
 	if fi, err := os.Stat(path); err == nil && fi.Size() == size {
 		return nil
 	}
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	buf := make([]byte, min(size, 1<<20))
-	var rng rand.ChaCha8
-	rng.Read(buf)
-	for left := size; left > 0 && err == nil; left -= int64(len(buf)) {
-		_, err = f.Write(buf[:min(left, int64(len(buf)))])
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-	}
-	return err
+	return atomicfile.Write(path, 0o600, func(w io.Writer) error {
+		buf := make([]byte, min(size, 1<<20))
+		var rng rand.ChaCha8
+		rng.Read(buf)
+		for left := size; left > 0; left -= int64(len(buf)) {
+			if _, err := w.Write(buf[:min(left, int64(len(buf)))]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // isENOSPC is what vfs.OnDiskFull counts as a full disk, through wrapping.

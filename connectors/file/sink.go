@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math/rand/v2"
 	"os"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/sluicedb/sluice/connectors"
 	"github.com/sluicedb/sluice/connectors/format"
+	"github.com/sluicedb/sluice/internal/atomicfile"
 	"github.com/sluicedb/sluice/pgerror"
 	"github.com/sluicedb/sluice/types"
 )
@@ -36,7 +38,7 @@ const (
 // published through a commit marker .sluice-commit-<epoch> in the root.
 const (
 	tmpPrefix    = ".part-"
-	tmpSuffix    = ".tmp"
+	tmpSuffix    = atomicfile.TmpSuffix
 	finalPrefix  = "part-"
 	markerPrefix = ".sluice-commit-"
 )
@@ -618,7 +620,10 @@ func (s *Sink) publish(epoch uint64) error {
 			fmt.Fprintf(&b, "%s\t%s\n", tmp, final)
 		}
 		marker = filepath.Join(s.tmpl.root, markerPrefix+strconv.FormatUint(epoch, 10))
-		if err := writeAtomic(marker, []byte(b.String())); err != nil {
+		if err := atomicfile.Write(marker, 0o644, func(w io.Writer) error {
+			_, err := io.WriteString(w, b.String())
+			return err
+		}); err != nil {
 			for _, pf := range files {
 				pf.discard()
 			}
@@ -636,11 +641,11 @@ func (s *Sink) publish(epoch uint64) error {
 		dirs[pf.dir] = true
 	}
 	for dir := range dirs {
-		syncDir(dir)
+		atomicfile.SyncDir(dir)
 	}
 	if err == nil && marker != "" {
 		err = os.Remove(marker)
-		syncDir(s.tmpl.root)
+		atomicfile.SyncDir(s.tmpl.root)
 	}
 	if err != nil {
 		s.failed = fmt.Errorf("file sink: publishing epoch %d: %w", epoch, err)
@@ -653,41 +658,6 @@ func (s *Sink) publishFailed(epoch uint64, err error) error {
 	s.failed = fmt.Errorf("file sink: publishing epoch %d: %w", epoch, err)
 	s.lost = errors.Join(s.lost, s.failed)
 	return s.failed
-}
-
-// writeAtomic writes data to path through a temporary file and a rename,
-// synced, so that path holds all of data or does not exist.
-func writeAtomic(path string, data []byte) error {
-	tmp := path + tmpSuffix
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	syncDir(filepath.Dir(path))
-	return nil
-}
-
-// syncDir makes a rename in dir durable; it is best effort, since not every
-// file system supports syncing a directory.
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
 }
 
 // Close publishes the rows of committed epochs that wait in unpublished
