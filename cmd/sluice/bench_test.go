@@ -49,10 +49,15 @@ func TestNexmarkTableRows(t *testing.T) {
 
 func TestBenchNexmarkCommand(t *testing.T) {
 	var out, errOut bytes.Buffer
+	heap := filepath.Join(t.TempDir(), "heap.pprof")
 	code := run([]string{"bench", "nexmark", "--query", "q1", "--events", "20000", "--json", "--cores", "1",
-		"--checkpoint-interval", "10ms", "--queries-dir", nexmarkQueriesDir}, &out, &errOut)
+		"--checkpoint-interval", "10ms", "--queries-dir", nexmarkQueriesDir, "--memprofile", heap}, &out, &errOut)
 	if code != 0 {
 		t.Fatalf("exit code %d; stderr:\n%s", code, errOut.String())
+	}
+	// A heap profile is gzipped protocol buffers.
+	if b, err := os.ReadFile(heap); err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+		t.Errorf("--memprofile wrote no gzipped profile to %s (%d bytes, %v)", heap, len(b), err)
 	}
 	var res map[string]any
 	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
@@ -92,6 +97,8 @@ func TestBenchNexmarkCommand(t *testing.T) {
 		{[]string{"bench", "nexmark"}, 2, "--query is required"},
 		{[]string{"bench", "nexmark", "--query", "q1", "--cores", "-1", "--queries-dir", nexmarkQueriesDir}, 1, "--cores -1"},
 		{[]string{"bench", "nexmark", "--query", "q999", "--queries-dir", nexmarkQueriesDir}, 1, "read the query"},
+		{[]string{"bench", "nexmark", "--query", "q1", "--events", "1000", "--queries-dir", nexmarkQueriesDir,
+			"--memprofile", filepath.Join(t.TempDir(), "missing", "heap.pprof")}, 1, "--memprofile"},
 	} {
 		var out, errOut bytes.Buffer
 		if code := run(c.args, &out, &errOut); code != c.code || !strings.Contains(out.String()+errOut.String(), c.contains) {
